@@ -1,0 +1,1 @@
+"""Omniroute shared library: event contracts, Kafka/Redis plumbing, settings, logging."""
