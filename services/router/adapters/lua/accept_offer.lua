@@ -1,0 +1,19 @@
+-- ARGV: now, offer_id, agent_id. Returns ok | not_found | forbidden | gone
+local oid, aid = ARGV[2], ARGV[3]
+local o = hgetall(k_offer(oid))
+if not o then return 'not_found' end
+if o.agent ~= aid then return 'forbidden' end
+if o.state == 'accepted' then return 'ok' end
+if o.state ~= 'pending' then return 'gone' end
+local c = load_contact(o.contact)
+if not c or c.state ~= 'offered' or c.offer ~= oid then return 'gone' end
+redis.call('HSET', k_offer(oid), 'state', 'accepted')
+redis.call('ZREM', K_TIMERS, 'offer:' .. oid)
+redis.call('SREM', k_agent(aid) .. ':offers', oid)
+redis.call('SADD', k_agent(aid) .. ':contacts', c.id)
+redis.call('HSET', k_contact(c.id), 'state', 'assigned', 'agent', aid, 'assigned_at', NOW)
+redis.call('HSET', k_agent(aid), 'misses', 0)
+emit('omniroute.offer.accepted.v1', c.id, {offer_id = oid, contact_id = c.id, agent_id = aid})
+emit('omniroute.contact.assigned.v1', c.id, {contact_id = c.id, agent_id = aid, queue = c.queue,
+  channel = c.channel, wait_ms = NOW - c.enqueued_at})
+return 'ok'

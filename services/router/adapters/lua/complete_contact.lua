@@ -1,0 +1,20 @@
+-- ARGV: now, contact_id, agent_id, disposition. Returns ok | not_found | forbidden | gone
+local cid, aid, disposition = ARGV[2], ARGV[3], ARGV[4]
+local c = load_contact(cid)
+if not c then return 'not_found' end
+if c.agent ~= aid then return 'forbidden' end
+if c.state == 'completed' then return 'ok' end
+if c.state ~= 'assigned' then return 'gone' end
+local a = load_agent(aid)
+redis.call('HSET', k_contact(cid), 'state', 'completed', 'completed_at', NOW, 'disposition', disposition)
+redis.call('SREM', k_agent(aid) .. ':contacts', cid)
+emit('omniroute.contact.completed.v1', cid, {contact_id = cid, agent_id = aid, queue = c.queue,
+  channel = c.channel, handle_ms = NOW - tonumber(c.assigned_at), disposition = disposition})
+if a then
+  release(a, c.channel)
+  if a.load == 0 then a.idle_since = NOW end
+  save_agent_load(a)
+  refresh_pools(a)
+  pull_for_agent(a)
+end
+return 'ok'

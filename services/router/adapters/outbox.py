@@ -1,0 +1,85 @@
+"""Outbox relay: publishes the events Lua transitions appended to the `or:outbox`
+stream, then acknowledges and trims them. A crash between publish and ack repeats a
+publish with the same event id (the stream entry id), which consumers dedupe."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from datetime import UTC, datetime
+
+from aiokafka import AIOKafkaProducer
+from pydantic import ValidationError
+from redis.asyncio import Redis
+from redis.exceptions import ResponseError
+
+from shared import logging as log
+from shared import topics
+from shared.cloudevents import Envelope, encode
+from shared.events import EVENT_MODELS
+
+from .state import OUTBOX
+
+GROUP = "relay"
+SOURCE = "omniroute/router"
+CLAIM_IDLE_MS = 30_000
+logger = log.get("router.outbox")
+
+
+def envelope_from_entry(entry_id: str, fields: dict[bytes, bytes]) -> Envelope:
+    type_ = fields[b"type"].decode()
+    model = EVENT_MODELS[type_][0]
+    data = model.model_validate(json.loads(fields[b"data"]))
+    time = datetime.fromtimestamp(int(fields[b"time"]) / 1000, UTC)
+    return Envelope(id=f"rt-{entry_id}", source=SOURCE, type=type_, data=data,
+                    key=fields[b"key"].decode(), time=time)
+
+
+class OutboxRelay:
+    def __init__(self, redis: Redis, producer: AIOKafkaProducer, consumer: str):
+        self.redis, self.producer, self.consumer = redis, producer, consumer
+        self.published = 0
+
+    async def ensure_group(self) -> None:
+        try:
+            await self.redis.xgroup_create(OUTBOX, GROUP, id="0", mkstream=True)
+        except ResponseError as exc:
+            if "BUSYGROUP" not in str(exc):
+                raise
+
+    async def run_once(self, block_ms: int = 500) -> int:
+        # Our own unacknowledged entries first (a failed publish), then new ones.
+        entries = await self._read("0", block_ms=None)
+        if not entries:
+            entries = await self._read(">", block_ms=block_ms)
+        if not entries:
+            return 0
+        futures = []
+        for entry_id, fields in entries:
+            futures.append(await self._send(entry_id.decode(), fields))
+        await asyncio.gather(*futures)
+        ids = [e[0] for e in entries]
+        await self.redis.xack(OUTBOX, GROUP, *ids)
+        await self.redis.xdel(OUTBOX, *ids)
+        self.published += len(ids)
+        return len(ids)
+
+    async def claim_abandoned(self) -> None:
+        """Take over entries a crashed replica read but never acknowledged."""
+        await self.redis.xautoclaim(OUTBOX, GROUP, self.consumer, CLAIM_IDLE_MS, start_id="0-0", count=500)
+
+    async def _read(self, start: str, block_ms: int | None):
+        res = await self.redis.xreadgroup(GROUP, self.consumer, {OUTBOX: start}, count=200, block=block_ms)
+        return res[0][1] if res else []
+
+    async def _send(self, entry_id: str, fields: dict[bytes, bytes]):
+        try:
+            event = envelope_from_entry(entry_id, fields)
+        except (KeyError, ValidationError, ValueError) as exc:
+            # A contract bug must not block the relay: keep the entry's bytes for inspection.
+            logger.error("outbox_entry_invalid", entry=entry_id, error=str(exc))
+            value = json.dumps({k.decode(): v.decode() for k, v in fields.items()}).encode()
+            headers = [("omniroute_dlq_reason", f"outbox entry invalid: {exc}".encode()[:4000])]
+            return await self.producer.send(topics.DEADLETTER, value=value, headers=headers)
+        key, value, headers = encode(event)
+        return await self.producer.send(event.topic, value=value, key=key, headers=headers)

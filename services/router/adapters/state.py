@@ -1,0 +1,124 @@
+"""Redis adapter: live routing state. Every change goes through one atomic Lua
+transition (adapters/lua/*.lua, each prefixed with common.lua)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from importlib import resources
+from typing import Any
+
+from redis.asyncio import Redis
+
+from services.router.domain.policy import Policy
+
+SCRIPTS = (
+    "enqueue_contact", "upsert_agent", "set_agent_state", "accept_offer",
+    "decline_offer", "complete_contact", "fire_timer", "end_contact",
+)
+OUTBOX = "or:outbox"
+TIMERS = "or:timers"
+
+
+def _lua(name: str) -> str:
+    return resources.files("services.router.adapters.lua").joinpath(f"{name}.lua").read_text()
+
+
+def token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+class RoutingState:
+    def __init__(self, redis: Redis, now_ms=None):
+        self.redis = redis
+        self._now_ms = now_ms  # tests inject a clock; production uses Redis TIME
+        common = _lua("common")
+        self._scripts = {n: redis.register_script(common + "\n" + _lua(n)) for n in SCRIPTS}
+
+    async def _run(self, name: str, *args: Any) -> str:
+        now = "" if self._now_ms is None else str(int(self._now_ms()))
+        res = await self._scripts[name](keys=[], args=[now, *args])
+        return res.decode() if isinstance(res, bytes) else res
+
+    # -- policy -----------------------------------------------------------------
+    async def install_policy(self, policy: Policy) -> None:
+        await self.redis.set("or:policy", json.dumps(policy.compile_for_redis()))
+
+    # -- contacts ---------------------------------------------------------------
+    async def enqueue_contact(self, dedupe_key: str, contact_id: str, spec: dict) -> str:
+        return await self._run("enqueue_contact", dedupe_key, contact_id, json.dumps(spec))
+
+    async def end_contact(self, dedupe_key: str, contact_id: str, reason: str) -> str:
+        return await self._run("end_contact", dedupe_key, contact_id, reason)
+
+    async def complete_contact(self, contact_id: str, agent_id: str, disposition: str = "") -> str:
+        return await self._run("complete_contact", contact_id, agent_id, disposition)
+
+    async def get_contact(self, contact_id: str) -> dict | None:
+        return await self._hash(f"or:contact:{contact_id}")
+
+    # -- agents -----------------------------------------------------------------
+    async def upsert_agent(self, agent_id: str, profile: dict) -> str:
+        return await self._run("upsert_agent", agent_id, json.dumps(profile))
+
+    async def set_agent_state(self, agent_id: str, state: str, reason: str = "") -> str:
+        return await self._run("set_agent_state", agent_id, state, reason)
+
+    async def get_agent(self, agent_id: str) -> dict | None:
+        return await self._hash(f"or:agent:{agent_id}")
+
+    async def agent_ids(self) -> list[str]:
+        return sorted(m.decode() for m in await self.redis.smembers("or:agents"))
+
+    async def register_agent_token(self, agent_id: str, token: str) -> None:
+        await self.redis.set(f"or:token:{token_hash(token)}", agent_id)
+
+    async def agent_for_token(self, token: str) -> str | None:
+        aid = await self.redis.get(f"or:token:{token_hash(token)}")
+        return aid.decode() if aid else None
+
+    async def pending_offers(self, agent_id: str) -> list[dict]:
+        ids = sorted(m.decode() for m in await self.redis.smembers(f"or:agent:{agent_id}:offers"))
+        offers = [await self.get_offer(i) for i in ids]
+        return [o for o in offers if o and o["state"] == "pending"]
+
+    async def agent_contacts(self, agent_id: str) -> list[str]:
+        return sorted(m.decode() for m in await self.redis.smembers(f"or:agent:{agent_id}:contacts"))
+
+    # -- offers -----------------------------------------------------------------
+    async def get_offer(self, offer_id: str) -> dict | None:
+        o = await self._hash(f"or:offer:{offer_id}")
+        if o:
+            o["id"] = offer_id
+        return o
+
+    async def accept_offer(self, offer_id: str, agent_id: str) -> str:
+        return await self._run("accept_offer", offer_id, agent_id)
+
+    async def decline_offer(self, offer_id: str, agent_id: str, reason: str = "") -> str:
+        return await self._run("decline_offer", offer_id, agent_id, reason)
+
+    # -- timers -----------------------------------------------------------------
+    async def due_timers(self, now_ms: int, limit: int = 100) -> list[str]:
+        due = await self.redis.zrangebyscore(TIMERS, "-inf", now_ms, start=0, num=limit)
+        return [m.decode() for m in due]
+
+    async def fire_timer(self, member: str) -> str:
+        return await self._run("fire_timer", member)
+
+    async def server_time_ms(self) -> int:
+        if self._now_ms is not None:
+            return int(self._now_ms())
+        sec, usec = await self.redis.time()
+        return sec * 1000 + usec // 1000
+
+    # -- customers (CRM profile) ------------------------------------------------
+    async def set_customer(self, customer_id: str, profile: dict[str, str]) -> None:
+        await self.redis.hset(f"or:customer:{customer_id}", mapping=profile)
+
+    async def get_customer(self, customer_id: str) -> dict | None:
+        return await self._hash(f"or:customer:{customer_id}")
+
+    async def _hash(self, key: str) -> dict | None:
+        raw = await self.redis.hgetall(key)
+        return {k.decode(): v.decode() for k, v in raw.items()} or None

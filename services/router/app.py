@@ -1,0 +1,51 @@
+"""FastAPI application: the /v1 API, health, readiness and metrics."""
+
+from __future__ import annotations
+
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI, Request, Response
+from prometheus_client import make_asgi_app
+
+from shared import logging as log
+
+from .bootstrap import Router, build
+from .entrypoints.api.routes import agents, contacts, customers, offers, queues
+from .settings import RouterSettings
+
+
+def create_app(settings: RouterSettings | None = None, router: Router | None = None) -> FastAPI:
+    settings = settings or RouterSettings()
+    log.configure(settings.log_level)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):
+        r = router or build(settings)
+        await r.start()
+        app.state.router = r
+        try:
+            yield
+        finally:
+            await r.stop()
+
+    app = FastAPI(title="Omniroute router", version="1", lifespan=lifespan)
+    for module in (agents, offers, contacts, customers, queues):
+        app.include_router(module.router, prefix="/v1")
+    app.mount("/metrics", make_asgi_app())
+
+    @app.get("/healthz", tags=["health"])
+    async def healthz() -> dict:
+        return {"status": "ok"}
+
+    @app.get("/readyz", tags=["health"])
+    async def readyz(request: Request, response: Response) -> dict:
+        r: Router = request.app.state.router
+        try:
+            await r.redis.ping()
+            ready = r.healthy() and r.assigned()
+        except Exception:
+            ready = False
+        response.status_code = 200 if ready else 503
+        return {"ready": ready}
+
+    return app

@@ -1,0 +1,105 @@
+"""CloudEvents 1.0 in Kafka binary mode: `ce_*` headers, JSON value, key = contact id.
+
+`decode` turns raw Kafka records into a validated `Envelope` or raises `InvalidEvent`
+with a reason fit for the dead-letter topic.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime
+from pydantic import ValidationError
+
+from shared.events import EVENT_MODELS, Model, utcnow
+
+SPECVERSION = "1.0"
+CONTENT_TYPE = "application/json"
+REQUIRED_HEADERS = ("ce_specversion", "ce_id", "ce_source", "ce_type")
+
+Headers = list[tuple[str, bytes]]
+
+
+class InvalidEvent(ValueError):
+    """An event that cannot be processed; `str(exc)` is the dead-letter reason."""
+
+
+@dataclass(frozen=True)
+class Envelope:
+    id: str
+    source: str
+    type: str
+    data: Model
+    key: str
+    time: datetime = field(default_factory=utcnow)
+    subject: str | None = None
+
+    @property
+    def topic(self) -> str:
+        return EVENT_MODELS[self.type][1]
+
+
+def new_event(type_: str, data: Model, *, source: str, key: str, id: str | None = None) -> Envelope:
+    return Envelope(id=id or str(uuid.uuid4()), source=source, type=type_, data=data, key=key)
+
+
+def encode(event: Envelope) -> tuple[bytes, bytes, Headers]:
+    """Key, value and headers of the Kafka record for `event`."""
+    headers: Headers = [
+        ("ce_specversion", SPECVERSION.encode()),
+        ("ce_id", event.id.encode()),
+        ("ce_source", event.source.encode()),
+        ("ce_type", event.type.encode()),
+        ("ce_time", event.time.isoformat().encode()),
+        ("content-type", CONTENT_TYPE.encode()),
+    ]
+    if event.subject:
+        headers.append(("ce_subject", event.subject.encode()))
+    return event.key.encode(), event.data.model_dump_json().encode(), headers
+
+
+def decode(key: bytes | None, value: bytes | None, headers: Headers | None) -> Envelope:
+    """Validate a binary-mode CloudEvent; raise InvalidEvent naming what is wrong."""
+    hdrs = {k: v for k, v in (headers or [])}
+    missing = [h for h in REQUIRED_HEADERS if h not in hdrs]
+    if missing:
+        raise InvalidEvent(f"missing CloudEvents header(s): {', '.join(missing)}")
+    try:
+        attrs = {k: v.decode() for k, v in hdrs.items() if k.startswith("ce_") or k == "content-type"}
+    except UnicodeDecodeError as exc:
+        raise InvalidEvent(f"header is not UTF-8: {exc}") from exc
+    if attrs["ce_specversion"] != SPECVERSION:
+        raise InvalidEvent(f"unsupported ce_specversion {attrs['ce_specversion']!r}")
+    ctype = attrs.get("content-type", CONTENT_TYPE)
+    if not ctype.startswith(CONTENT_TYPE):
+        raise InvalidEvent(f"unsupported content-type {ctype!r}")
+    type_ = attrs["ce_type"]
+    if type_ not in EVENT_MODELS:
+        raise InvalidEvent(f"unknown ce_type {type_!r}")
+    model = EVENT_MODELS[type_][0]
+    try:
+        data = model.model_validate_json(value or b"")
+    except ValidationError as exc:
+        raise InvalidEvent(f"invalid {type_} data: {_short(exc)}") from exc
+    time = _parse_time(attrs.get("ce_time"))
+    return Envelope(
+        id=attrs["ce_id"], source=attrs["ce_source"], type=type_, data=data,
+        key=(key or b"").decode(errors="replace"), time=time, subject=attrs.get("ce_subject"),
+    )
+
+
+def _parse_time(raw: str | None) -> datetime:
+    if not raw:
+        return utcnow()
+    try:
+        return datetime.fromisoformat(raw.replace("Z", "+00:00"))
+    except ValueError as exc:
+        raise InvalidEvent(f"ce_time is not RFC 3339: {raw!r}") from exc
+
+
+def _short(exc: ValidationError) -> str:
+    parts = []
+    for err in exc.errors()[:5]:
+        loc = ".".join(str(p) for p in err["loc"]) or "(body)"
+        parts.append(f"{loc}: {err['msg']}")
+    return "; ".join(parts)

@@ -1,0 +1,191 @@
+"""Event contracts (DESIGN.md §3): the pydantic v2 models carried in CloudEvents `data`.
+
+Type names are `omniroute.<noun>.<verb>.v1`. JSON Schemas and docs/asyncapi.yaml are
+generated from `EVENT_MODELS` (see shared/schemas.py) and a test fails when they drift.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+from shared import topics
+
+Id = Annotated[str, StringConstraints(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9._:@+\-]+$")]
+# A channel is any slug so developers can add channels through the gateway SDK.
+ChannelName = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,31}$")]
+Slug = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9_.\-]{0,63}$")]
+Level = Annotated[int, Field(ge=1, le=5)]
+
+VOICE, EMAIL, CHAT = "voice", "email", "chat"
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Customer(Model):
+    id: Id
+    address: str = Field(default="", max_length=320, description="Channel address: phone, email or chat handle")
+    name: str | None = Field(default=None, max_length=200)
+
+
+class SkillRequirement(Model):
+    skill: Slug
+    min_level: Level = 1
+
+
+class ContactCreated(Model):
+    """A new contact from a gateway (omniroute.contacts)."""
+
+    id: Id
+    channel: ChannelName
+    customer: Customer
+    tier: Slug | None = Field(default=None, description="Overrides nothing: the CRM profile wins when it exists")
+    intent: Slug = "general"
+    queue: Slug | None = Field(default=None, description="Explicit queue; otherwise chosen from intent and channel")
+    language: str = Field(default="en", max_length=16)
+    priority: int = Field(default=0, ge=-100, le=100, description="Extra priority in aging seconds / 10")
+    conversation_id: Id | None = Field(default=None, description="Thread, chat or caller key for returning customers")
+    created_at: datetime = Field(default_factory=utcnow)
+    metadata: dict[str, Any] = Field(default_factory=dict)
+
+
+class ContactUpdated(Model):
+    contact_id: Id
+    intent: Slug | None = None
+    tier: Slug | None = None
+    metadata: dict[str, Any] = Field(default_factory=dict)
+
+
+class ContactEnded(Model):
+    """The customer left (hung up, closed the chat) before or during handling."""
+
+    contact_id: Id
+    reason: str = Field(default="customer_left", max_length=200)
+
+
+class ContactQueued(Model):
+    contact_id: Id
+    queue: Slug
+    channel: ChannelName
+    tier: Slug
+    customer_id: Id
+    required_skills: list[SkillRequirement] = Field(description="Skills of the queue's first step")
+
+
+class OfferIssued(Model):
+    offer_id: Id
+    contact_id: Id
+    agent_id: Id
+    queue: Slug
+    channel: ChannelName
+    expires_at_ms: int
+
+
+class OfferOutcome(Model):
+    offer_id: Id
+    contact_id: Id
+    agent_id: Id
+
+
+class OfferAccepted(OfferOutcome):
+    pass
+
+
+class OfferDeclined(OfferOutcome):
+    reason: str = ""
+
+
+class OfferExpired(OfferOutcome):
+    pass
+
+
+class ContactAssigned(Model):
+    contact_id: Id
+    agent_id: Id
+    queue: Slug
+    channel: ChannelName
+    wait_ms: int
+
+
+class ContactRequeued(Model):
+    contact_id: Id
+    queue: Slug
+    reason: str
+
+
+class ContactEscalated(Model):
+    contact_id: Id
+    queue: Slug
+    step: int
+
+
+class ContactAbandoned(Model):
+    contact_id: Id
+    queue: Slug
+    channel: ChannelName
+    wait_ms: int
+
+
+class ContactCompleted(Model):
+    contact_id: Id
+    agent_id: Id
+    queue: Slug
+    channel: ChannelName
+    handle_ms: int
+    disposition: str = ""
+
+
+class AgentStateChanged(Model):
+    agent_id: Id
+    state: Literal["offline", "available", "not_ready", "wrapup"]
+    reason: str = ""
+
+
+class MessagePosted(Model):
+    message_id: Id
+    conversation_id: Id
+    contact_id: Id | None = None
+    sender: Literal["customer", "agent", "system"]
+    author: str = Field(default="", max_length=200)
+    text: str = Field(max_length=20000)
+    sent_at: datetime = Field(default_factory=utcnow)
+
+
+class SurveySubmitted(Model):
+    contact_id: Id
+    score: Annotated[int, Field(ge=1, le=5)]
+    comment: str = Field(default="", max_length=2000)
+    complaint: bool = False
+
+
+def event_type(noun_verb: str) -> str:
+    return f"omniroute.{noun_verb}.v1"
+
+
+# type -> (model, topic it travels on)
+EVENT_MODELS: dict[str, tuple[type[Model], str]] = {
+    event_type("contact.created"): (ContactCreated, topics.CONTACTS),
+    event_type("contact.updated"): (ContactUpdated, topics.CONTACTS),
+    event_type("contact.ended"): (ContactEnded, topics.CONTACTS),
+    event_type("contact.queued"): (ContactQueued, topics.ROUTING),
+    event_type("offer.issued"): (OfferIssued, topics.ROUTING),
+    event_type("offer.accepted"): (OfferAccepted, topics.ROUTING),
+    event_type("offer.declined"): (OfferDeclined, topics.ROUTING),
+    event_type("offer.expired"): (OfferExpired, topics.ROUTING),
+    event_type("contact.assigned"): (ContactAssigned, topics.ROUTING),
+    event_type("contact.requeued"): (ContactRequeued, topics.ROUTING),
+    event_type("contact.escalated"): (ContactEscalated, topics.ROUTING),
+    event_type("contact.abandoned"): (ContactAbandoned, topics.ROUTING),
+    event_type("contact.completed"): (ContactCompleted, topics.ROUTING),
+    event_type("agent.state_changed"): (AgentStateChanged, topics.AGENTS),
+    event_type("message.posted"): (MessagePosted, topics.MESSAGES),
+    event_type("survey.submitted"): (SurveySubmitted, topics.CONTACTS),
+}
