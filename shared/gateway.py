@@ -1,0 +1,94 @@
+"""Channel gateway SDK: what a developer subclasses to add a channel.
+
+A gateway turns its protocol's contacts into `contact.created` events, acknowledges the
+customer only after Kafka acknowledged the event (DESIGN.md §5), and reacts to routing
+and message events for its contacts.
+
+    class SmsGateway(ChannelGateway):
+        channel = "sms"
+
+        async def handle(self, event):          # routing/message events, optional
+            if event.type == event_type("contact.assigned"): ...
+
+    gw = SmsGateway(CommonSettings())
+    await gw.start()
+    await gw.submit_contact(ContactCreated(id=..., channel="sms", customer=...))
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import uuid
+
+from aiokafka import AIOKafkaConsumer
+
+from shared import consumer_loop, topics
+from shared.cloudevents import Envelope, new_event
+from shared.events import ContactCreated, ContactEnded, ContactUpdated, MessagePosted, SurveySubmitted, event_type
+from shared.kafka import make_consumer, make_producer, publish
+from shared.settings import CommonSettings
+
+
+class ChannelGateway:
+    channel: str = ""
+    # Topics whose events reach `handle`; empty means the gateway only produces.
+    subscribes: tuple[str, ...] = (topics.ROUTING, topics.MESSAGES)
+
+    def __init__(self, settings: CommonSettings, *, group: str | None = None, offset_reset: str = "latest"):
+        if not self.channel:
+            raise TypeError("set `channel` on the gateway subclass")
+        self.settings = settings
+        self.source = f"omniroute/{self.channel}-gateway"
+        self.producer = make_producer(settings.kafka_bootstrap)
+        self.consumer: AIOKafkaConsumer | None = None
+        if self.subscribes:
+            # Each gateway replica reacts to events for contacts it holds; a shared
+            # group would split them, so by default every replica has its own group.
+            group = group or f"omniroute-{self.channel}-gateway-{uuid.uuid4().hex[:8]}"
+            self.consumer = make_consumer(settings.kafka_bootstrap, group, *self.subscribes, auto_offset_reset=offset_reset)
+        self._task: asyncio.Task | None = None
+
+    async def start(self) -> None:
+        await self.producer.start()
+        if self.consumer:
+            await self.consumer.start()
+            self._task = asyncio.create_task(consumer_loop.run(self.consumer, self.producer, self.handle, self.source))
+
+    async def stop(self) -> None:
+        if self._task:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await self._task
+        if self.consumer:
+            await self.consumer.stop()
+        await self.producer.stop()
+
+    def ready(self) -> bool:
+        return self._task is None or (not self._task.done() and bool(self.consumer.assignment()))
+
+    async def handle(self, event: Envelope) -> None:
+        """Override to react to routing and message events."""
+
+    # -- producing: each returns once Kafka has acknowledged (acks=all) -----------
+    async def emit(self, type_suffix: str, data, key: str) -> Envelope:
+        event = new_event(event_type(type_suffix), data, source=self.source, key=key)
+        await publish(self.producer, event)
+        return event
+
+    async def submit_contact(self, contact: ContactCreated) -> Envelope:
+        if contact.channel != self.channel:
+            raise ValueError(f"{self.channel} gateway cannot submit a {contact.channel} contact")
+        return await self.emit("contact.created", contact, key=contact.id)
+
+    async def update_contact(self, update: ContactUpdated) -> Envelope:
+        return await self.emit("contact.updated", update, key=update.contact_id)
+
+    async def end_contact(self, contact_id: str, reason: str = "customer_left") -> Envelope:
+        return await self.emit("contact.ended", ContactEnded(contact_id=contact_id, reason=reason), key=contact_id)
+
+    async def post_message(self, message: MessagePosted) -> Envelope:
+        return await self.emit("message.posted", message, key=message.conversation_id)
+
+    async def submit_survey(self, survey: SurveySubmitted) -> Envelope:
+        return await self.emit("survey.submitted", survey, key=survey.contact_id)
