@@ -24,6 +24,8 @@ class RouterSettings(CommonSettings):
     # Distinct per replica: names this replica in the outbox relay consumer group.
     instance: str = Field(default_factory=lambda: f"{socket.gethostname()}-{os.getpid()}")
     timer_interval_ms: int = 200
+    # An agent silent for this long goes offline and their pending offers are re-queued.
+    presence_timeout_ms: int = 30_000
 
     @model_validator(mode="after")
     def _no_default_secret_in_production(self):

@@ -14,7 +14,7 @@ from services.router.domain.policy import Policy
 
 SCRIPTS = (
     "enqueue_contact", "upsert_agent", "set_agent_state", "accept_offer",
-    "decline_offer", "complete_contact", "fire_timer", "end_contact",
+    "decline_offer", "complete_contact", "fire_timer", "end_contact", "heartbeat",
 )
 OUTBOX = "or:outbox"
 TIMERS = "or:timers"
@@ -84,6 +84,9 @@ class RoutingState:
 
     async def agent_contacts(self, agent_id: str) -> list[str]:
         return sorted(m.decode() for m in await self.redis.smembers(f"or:agent:{agent_id}:contacts"))
+
+    async def heartbeat(self, agent_id: str, timeout_ms: int) -> str:
+        return await self._run("heartbeat", agent_id, str(timeout_ms))
 
     # -- offers -----------------------------------------------------------------
     async def get_offer(self, offer_id: str) -> dict | None:

@@ -11,4 +11,15 @@ if kind == 'offer' then
   close_offer(id, o, 'expired', 'timeout')
   return 'expired'
 end
+if kind == 'presence' then
+  local a = load_agent(id)
+  if not a or a.state == 'offline' then return 'stale' end
+  set_agent_state(a, 'offline', 'presence_timeout')
+  refresh_pools(a)
+  for _, oid in ipairs(redis.call('SMEMBERS', k_agent(id) .. ':offers')) do
+    local o = hgetall(k_offer(oid))
+    if o and o.state == 'pending' then close_offer(oid, o, 'expired', 'agent_offline') end
+  end
+  return 'offline'
+end
 return 'unknown'

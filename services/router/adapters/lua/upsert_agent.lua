@@ -5,7 +5,7 @@ local old = load_agent(aid)
 redis.call('SADD', 'or:agents', aid)
 if old then leave_pools(old) end
 redis.call('HSET', k_agent(aid), 'name', p.name, 'capacity', p.capacity,
-  'channels', cjson.encode(p.channels), 'skills', cjson.encode(p.skills), 'quals', cjson.encode(p.quals))
+  'channels', cjson.encode(p.channels), 'skills', cjson.encode(p.skills), 'sip_uri', p.sip_uri or '', 'quals', cjson.encode(p.quals))
 if not old then
   redis.call('HSET', k_agent(aid), 'state', 'offline', 'reason', '', 'load', 0, 'busy', '{}',
     'idle_since', NOW, 'rr', 0)

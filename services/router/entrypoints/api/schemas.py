@@ -18,6 +18,7 @@ class AgentProfile(Body):
     skills: dict[Slug, Level] = Field(default_factory=dict, description="skill -> proficiency 1..5")
     channels: list[ChannelName] = Field(default_factory=lambda: ["voice", "chat", "email"])
     capacity: int = Field(default=100, ge=1, le=1000, description="Capacity units; channels cost units per contact")
+    sip_uri: str | None = Field(default=None, pattern=r"^sips?:[^\s]+$", description="Phone the voice gateway transfers calls to")
 
 
 class AgentCreate(AgentProfile):
@@ -38,6 +39,7 @@ class AgentView(BaseModel):
     channels: list[str]
     capacity: int
     load: int
+    sip_uri: str | None = None
 
 
 class StateChange(Body):
@@ -60,3 +62,7 @@ class CustomerProfile(Body):
 
 class Outcome(BaseModel):
     result: str
+
+
+class MessageIn(Body):
+    text: str = Field(min_length=1, max_length=20000)

@@ -10,7 +10,7 @@ from fastapi import APIRouter, HTTPException, status
 from services.router.domain.policy import qualifications
 
 from ..deps import AdminDep, PrincipalDep, RouterDep, StateDep
-from ..schemas import AgentCreate, AgentCreated, AgentProfile, AgentView, StateChange
+from ..schemas import AgentCreate, AgentCreated, AgentProfile, AgentView, Outcome, StateChange
 
 router = APIRouter(prefix="/agents", tags=["agents"])
 
@@ -24,6 +24,7 @@ def _profile_args(router_: RouterDep, profile: AgentProfile) -> dict:
         "capacity": profile.capacity,
         "channels": profile.channels,
         "skills": profile.skills,
+        "sip_uri": profile.sip_uri or "",
         "quals": qualifications(router_.policy, profile.skills),
     }
 
@@ -32,7 +33,7 @@ def _view(agent_id: str, raw: dict) -> AgentView:
     return AgentView(
         id=agent_id, name=raw["name"], state=raw["state"], reason=raw.get("reason", ""),
         skills=json.loads(raw["skills"]), channels=json.loads(raw["channels"]),
-        capacity=int(raw["capacity"]), load=int(raw.get("load", 0)),
+        capacity=int(raw["capacity"]), load=int(raw.get("load", 0)), sip_uri=raw.get("sip_uri") or None,
     )
 
 
@@ -88,6 +89,15 @@ async def logout(agent_id: str, state: StateDep, who: PrincipalDep) -> AgentView
 async def set_state(agent_id: str, body: StateChange, state: StateDep, who: PrincipalDep) -> AgentView:
     who.require_agent(agent_id)
     return await _set_state(state, agent_id, body.state, body.reason)
+
+
+@router.post("/{agent_id}/heartbeat", response_model=Outcome)
+async def heartbeat(agent_id: str, router_: RouterDep, who: PrincipalDep) -> Outcome:
+    who.require_agent(agent_id)
+    result = await router_.state.heartbeat(agent_id, router_.settings.presence_timeout_ms)
+    if result == "not_found":
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"agent {agent_id!r} not found")
+    return Outcome(result=result)
 
 
 @router.get("/{agent_id}/offers")

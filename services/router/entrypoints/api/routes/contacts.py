@@ -1,11 +1,16 @@
 """Contacts: read one, complete it (the assigned agent)."""
 
 import json
+import uuid
 
 from fastapi import APIRouter, HTTPException, status
 
-from ..deps import PrincipalDep, StateDep
-from ..schemas import Completion, Outcome
+from shared.cloudevents import new_event
+from shared.events import MessagePosted, event_type
+from shared.kafka import publish
+
+from ..deps import PrincipalDep, RouterDep, StateDep
+from ..schemas import Completion, MessageIn, Outcome
 from .offers import raise_for
 
 router = APIRouter(prefix="/contacts", tags=["contacts"])
@@ -40,3 +45,21 @@ async def complete(contact_id: str, state: StateDep, who: PrincipalDep, body: Co
     agent_id = c.get("agent", "")
     who.require_agent(agent_id)
     return raise_for(await state.complete_contact(contact_id, agent_id, body.disposition if body else ""), ERRORS)
+
+
+@router.post("/{contact_id}/messages", status_code=status.HTTP_202_ACCEPTED, response_model=MessagePosted)
+async def post_message(contact_id: str, body: MessageIn, router_: RouterDep, who: PrincipalDep) -> MessagePosted:
+    """The assigned agent writes to the customer; the channel's gateway delivers it."""
+    c = await _contact(router_.state, contact_id)
+    who.require_agent(c.get("agent", ""))
+    if c["state"] != "assigned":
+        raise HTTPException(status.HTTP_409_CONFLICT, "contact is not assigned")
+    data = json.loads(c["data"])
+    agent = await router_.state.get_agent(c["agent"]) or {}
+    message = MessagePosted(
+        message_id=f"m-{uuid.uuid4().hex}", conversation_id=data.get("conversation_id") or contact_id,
+        contact_id=contact_id, sender="agent", author=agent.get("name", c["agent"]), text=body.text,
+    )
+    event = new_event(event_type("message.posted"), message, source="omniroute/router", key=message.conversation_id)
+    await publish(router_.producer, event)
+    return message
