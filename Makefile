@@ -1,0 +1,47 @@
+# Omniroute entry points (DESIGN.md section 6). CI runs `.ci/run`, which runs `make test`.
+PYTHON      ?= python3
+VENV        := .venv
+PY          := $(VENV)/bin/python
+PYTEST_ARGS ?=
+
+.PHONY: help install constraints test infra-up infra-down up down bench bench-routing compose-check
+
+help:
+	@echo "make install | test [PYTEST_ARGS=...] | up | down | infra-up | infra-down | bench | compose-check | constraints"
+
+# A stamp file, so `make test` reinstalls only when the dependency pins change.
+install: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml constraints.txt
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q -c constraints.txt -e '.[test]'
+	touch $@
+
+constraints:
+	$(PY) -m pip freeze --exclude-editable > constraints.txt.new
+	{ sed -n '/^#/p' constraints.txt; cat constraints.txt.new; } > constraints.txt
+	rm constraints.txt.new
+
+# Starts its own Kafka + Redis unless OMNIROUTE_KAFKA_BOOTSTRAP/OMNIROUTE_REDIS_URL are set.
+test: install
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+infra-up: install
+	$(PY) deploy/local/infra.py up
+
+infra-down:
+	$(PY) deploy/local/infra.py down
+
+up: install
+	$(PY) deploy/local/stack.py up
+
+down:
+	$(PY) deploy/local/stack.py down
+
+bench: bench-routing
+
+bench-routing: install
+	$(PY) bench/routing.py
+
+compose-check:
+	docker-compose config -q
