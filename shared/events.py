@@ -58,10 +58,15 @@ class ContactCreated(Model):
 
 
 class ContactUpdated(Model):
+    """A gateway's news about a live contact: merged metadata, new priority, escalation
+    (e.g. email first-response SLA passed), or a re-queue after a failed hand-off."""
+
     contact_id: Id
-    intent: Slug | None = None
     tier: Slug | None = None
-    metadata: dict[str, Any] = Field(default_factory=dict)
+    priority: int | None = Field(default=None, ge=-100, le=100)
+    escalate: bool = Field(default=False, description="Raise to the queue's escalation priority now")
+    requeue_reason: str | None = Field(default=None, max_length=200, description="Put an assigned contact back at its original place")
+    metadata: dict[str, Any] = Field(default_factory=dict, description="Merged into the contact's channel metadata")
 
 
 class ContactEnded(Model):
@@ -113,6 +118,7 @@ class ContactAssigned(Model):
     queue: Slug
     channel: ChannelName
     wait_ms: int
+    agent_sip_uri: str | None = Field(default=None, description="Where the voice gateway transfers the call")
 
 
 class ContactRequeued(Model):

@@ -14,6 +14,8 @@ redis.call('SADD', k_agent(aid) .. ':contacts', c.id)
 redis.call('HSET', k_contact(c.id), 'state', 'assigned', 'agent', aid, 'assigned_at', NOW)
 redis.call('HSET', k_agent(aid), 'misses', 0)
 emit('omniroute.offer.accepted.v1', c.id, {offer_id = oid, contact_id = c.id, agent_id = aid})
+local sip = redis.call('HGET', k_agent(aid), 'sip_uri')
+if sip == false or sip == '' then sip = nil end
 emit('omniroute.contact.assigned.v1', c.id, {contact_id = c.id, agent_id = aid, queue = c.queue,
-  channel = c.channel, wait_ms = NOW - c.enqueued_at})
+  channel = c.channel, wait_ms = NOW - c.enqueued_at, agent_sip_uri = sip})
 return 'ok'
