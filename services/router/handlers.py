@@ -6,7 +6,9 @@ from dataclasses import dataclass
 
 from shared.cloudevents import Envelope
 from shared.consumer_loop import Rejected
-from shared.events import ContactCreated, ContactEnded, event_type
+import json
+
+from shared.events import ContactCreated, ContactEnded, ContactUpdated, event_type
 
 from .adapters.state import RoutingState
 from .domain.policy import Policy
@@ -55,6 +57,33 @@ async def contact_ended(env: Envelope, deps: Deps) -> str:
     return await deps.state.end_contact(dedupe_key(env), e.contact_id, e.reason)
 
 
+async def contact_updated(env: Envelope, deps: Deps) -> str:
+    u: ContactUpdated = env.data
+    current = await deps.state.get_contact(u.contact_id)
+    if current is None:
+        raise Rejected(f"contact {u.contact_id!r} is unknown")
+    offset_ms = None
+    if u.tier is not None or u.priority is not None or u.escalate:
+        offset_ms = _offset_after(u, current, deps.policy)
+    spec = {
+        "offset_ms": offset_ms, "tier": u.tier, "priority": u.priority, "escalate": u.escalate,
+        "requeue_reason": u.requeue_reason, "metadata": u.metadata,
+    }
+    return await deps.state.update_contact(dedupe_key(env), u.contact_id, spec)
+
+
+def _offset_after(u: ContactUpdated, current: dict, policy: Policy) -> int:
+    """The contact's new lead over its arrival time, from its tier, priority and escalation."""
+    original = json.loads(current["data"])
+    tier = u.tier or current.get("tier") or policy.default_tier
+    if tier not in policy.tiers:
+        raise Rejected(f"tier {tier!r} is not in the routing policy")
+    priority = u.priority if u.priority is not None else int(current.get("priority") or original.get("priority", 0))
+    offset = policy.priority_offset_ms(tier, current.get("intent", ""), priority)
+    escalated = u.escalate or current.get("escalated") == "1"
+    return offset + (int(policy.escalation_boost_s * 1000 / policy.aging_rate) if escalated else 0)
+
+
 async def ignore(env: Envelope, deps: Deps) -> str:
     return "ignored"
 
@@ -62,6 +91,7 @@ async def ignore(env: Envelope, deps: Deps) -> str:
 HANDLERS = {
     event_type("contact.created"): contact_created,
     event_type("contact.ended"): contact_ended,
+    event_type("contact.updated"): contact_updated,
 }
 
 

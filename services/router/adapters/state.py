@@ -14,7 +14,7 @@ from services.router.domain.policy import Policy
 
 SCRIPTS = (
     "enqueue_contact", "upsert_agent", "set_agent_state", "accept_offer",
-    "decline_offer", "complete_contact", "fire_timer", "end_contact", "heartbeat",
+    "decline_offer", "complete_contact", "fire_timer", "end_contact", "heartbeat", "update_contact",
 )
 OUTBOX = "or:outbox"
 TIMERS = "or:timers"
@@ -47,6 +47,9 @@ class RoutingState:
     # -- contacts ---------------------------------------------------------------
     async def enqueue_contact(self, dedupe_key: str, contact_id: str, spec: dict) -> str:
         return await self._run("enqueue_contact", dedupe_key, contact_id, json.dumps(spec))
+
+    async def update_contact(self, dedupe_key: str, contact_id: str, spec: dict) -> str:
+        return await self._run("update_contact", dedupe_key, contact_id, json.dumps(spec))
 
     async def end_contact(self, dedupe_key: str, contact_id: str, reason: str) -> str:
         return await self._run("end_contact", dedupe_key, contact_id, reason)

@@ -67,6 +67,7 @@ class Policy(Strict):
     aging_rate: float = Field(default=1.0, gt=0, description="Priority seconds gained per second of waiting")
     tier_neutral_intents: list[Slug] = Field(default_factory=list)
     offer_timeout_s: float = Field(default=20, gt=0)
+    escalation_boost_s: float = Field(default=600, ge=0, description="Priority seconds an escalated contact gains")
     queues: dict[Slug, Queue]
     routes: list[Route] = Field(default_factory=list)
     default_queue: Slug

@@ -33,9 +33,11 @@ async def _contact(state: StateDep, contact_id: str) -> dict:
 async def get_contact(contact_id: str, state: StateDep, who: PrincipalDep) -> dict:
     c = await _contact(state, contact_id)
     who.require_agent(c.get("agent", ""))
-    view = {k: v for k, v in c.items() if k != "data"}
+    view = {k: v for k, v in c.items() if k not in ("data", "meta")}
     view["id"] = contact_id
     view["contact"] = json.loads(c["data"])
+    # Gateways' later news (contact.updated metadata) overlays what they first said.
+    view["contact"]["metadata"].update(json.loads(c.get("meta") or "{}"))
     return view
 
 

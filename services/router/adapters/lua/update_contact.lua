@@ -1,0 +1,40 @@
+-- ARGV: now, dedupe_key, contact_id, json {offset_ms|null, tier|null, priority|null,
+--       escalate, requeue_reason|null, metadata}
+-- A gateway's news about a live contact. Re-scoring is one ZADD, so a new priority
+-- takes effect at once; a re-queue keeps the contact's original place.
+local dedupe, cid, u = ARGV[2], ARGV[3], cjson.decode(ARGV[4])
+if redis.call('SET', dedupe, '1', 'NX', 'EX', 604800) == false then return 'duplicate' end
+local c = load_contact(cid)
+if not c then return 'not_found' end
+local meta = cjson.decode(c.meta or '{}')
+for k, v in pairs(u.metadata or {}) do meta[k] = v end
+redis.call('HSET', k_contact(cid), 'meta', cjson.encode(meta))
+if u.tier ~= cjson.null and u.tier then redis.call('HSET', k_contact(cid), 'tier', u.tier) end
+if u.priority ~= cjson.null and u.priority then redis.call('HSET', k_contact(cid), 'priority', u.priority) end
+if u.offset_ms ~= cjson.null and u.offset_ms then
+  c.score = c.enqueued_at - u.offset_ms
+  redis.call('HSET', k_contact(cid), 'score', c.score)
+  if c.state == 'queued' then redis.call('ZADD', k_wait(c.queue, c.step, c.channel), c.score, cid) end
+end
+if u.escalate then
+  redis.call('HSET', k_contact(cid), 'escalated', '1')
+  emit('omniroute.contact.escalated.v1', cid, {contact_id = cid, queue = c.queue, step = c.step})
+end
+local reason = u.requeue_reason
+if reason ~= cjson.null and reason and c.state == 'assigned' then
+  local a = load_agent(c.agent)
+  redis.call('SREM', k_agent(c.agent) .. ':contacts', cid)
+  requeue(c, reason)
+  if a then
+    release(a, c.channel)
+    save_agent_load(a)
+    refresh_pools(a)
+  end
+  -- The failed agent is skipped for this contact while anyone else can take it.
+  redis.call('SADD', k_contact(cid) .. ':declined', c.agent)
+  push_contact(c)
+  if a then pull_for_agent(a) end
+  return 'requeued'
+end
+if c.state == 'queued' and u.offset_ms ~= cjson.null and u.offset_ms then push_contact(c) end
+return 'updated'
