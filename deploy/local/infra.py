@@ -19,7 +19,9 @@ import base64
 import contextlib
 import fcntl
 import json
+import logging
 import os
+import re
 import shutil
 import signal
 import socket
@@ -56,11 +58,15 @@ def fetch() -> Path:
     tmp = libs.with_name(libs.name + ".partial")
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.parent.mkdir(parents=True, exist_ok=True)
-    subprocess.run(
-        ["mvn", "-B", "-q", "-Dstyle.color=never", "-f", str(POM), "dependency:copy-dependencies",
+    # Output only on failure: Maven's quiet mode still prints colour codes.
+    mvn = subprocess.run(
+        ["mvn", "-B", "-q", "-f", str(POM), "dependency:copy-dependencies",
          f"-DoutputDirectory={tmp}"],
-        check=True, stdin=subprocess.DEVNULL,
+        stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
     )
+    if mvn.returncode:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise RuntimeError(f"fetching Kafka jars with Maven failed:\n{mvn.stdout[-4000:]}")
     shutil.rmtree(libs, ignore_errors=True)
     tmp.rename(libs)
     return libs
@@ -123,10 +129,13 @@ def stop(pidfile: Path, timeout_s: float = STOP_TIMEOUT_S) -> None:
 
 
 def tail(path: Path, lines: int = 30) -> str:
+    """Last lines of a log, minus Java stack frames (the cause lines are what helps)."""
     try:
-        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
+        text = path.read_text(errors="replace").splitlines()
     except OSError:
         return "(no log)"
+    kept = [ln for ln in text if not re.match(r"\s+(at |\.\.\. \d+ more)", ln)]
+    return "\n".join(kept[-lines:])
 
 
 # -- infra ---------------------------------------------------------------------------
@@ -295,7 +304,9 @@ def _locked(state: Path):
 
 
 def up(state_dir: Path | str = DEFAULT_STATE, timeout_s: float = READY_TIMEOUT_S) -> dict[str, str]:
-    """Start (or reuse) Kafka + Redis; return the OMNIROUTE_* env that points at them."""
+    """Start (or reuse) Kafka + Redis; return the OMNIROUTE_* env that points at them.
+
+    Synchronous (it runs its own event loop): call it outside a running loop."""
     state = Path(state_dir).resolve()
     with _locked(state):
         env = _healthy(state)
@@ -363,6 +374,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("command", choices=["fetch", "up", "down", "status"])
     parser.add_argument("--state-dir", default=str(DEFAULT_STATE))
     args = parser.parse_args(argv)
+    logging.getLogger("aiokafka").setLevel(logging.CRITICAL)  # connect retries while booting
+    try:
+        return _run(args)
+    except (RuntimeError, subprocess.CalledProcessError) as exc:
+        print(f"infra {args.command} failed: {exc}", file=sys.stderr)
+        return 1
+
+
+def _run(args: argparse.Namespace) -> int:
     if args.command == "fetch":
         print(fetch())
     elif args.command == "up":
