@@ -1,0 +1,87 @@
+"""Redis adapter: the gateway's view of its conversations (keys under `chat:`).
+
+Shared by every gateway replica, so a customer may reconnect to any of them.
+"""
+
+from __future__ import annotations
+
+import time
+
+from redis.asyncio import Redis
+
+from shared.transcripts import TranscriptStore
+
+from ..domain.chat import Pace, window
+
+TTL_S = 7 * 86_400
+ABANDON = "chat:abandon"  # conversation -> due time (ms) of its "customer left"
+
+
+def _conv(cid: str) -> str:
+    return f"chat:conv:{cid}"
+
+
+def _waiting(queue: str) -> str:
+    return f"chat:waiting:{queue}"
+
+
+class ChatStore:
+    def __init__(self, redis: Redis):
+        self.redis = redis
+        self.transcripts = TranscriptStore(redis, "chat")
+
+    # -- conversations ------------------------------------------------------------
+    async def create(self, cid: str, fields: dict[str, str]) -> None:
+        await self.redis.hset(_conv(cid), mapping=fields)
+        await self.redis.expire(_conv(cid), TTL_S)
+
+    async def get(self, cid: str) -> dict | None:
+        raw = await self.redis.hgetall(_conv(cid))
+        return {k.decode(): v.decode() for k, v in raw.items()} or None
+
+    async def update(self, cid: str, **fields: str) -> bool:
+        """Only conversations this gateway started; False for anyone else's contact."""
+        if not await self.redis.exists(_conv(cid)):
+            return False
+        await self.redis.hset(_conv(cid), mapping=fields)
+        return True
+
+    # -- waiting positions ----------------------------------------------------------
+    async def wait(self, cid: str, queue: str, since_ms: int) -> None:
+        await self.redis.zadd(_waiting(queue), {cid: since_ms})
+
+    async def unwait(self, cid: str, queue: str) -> None:
+        await self.redis.zrem(_waiting(queue), cid)
+
+    async def position(self, cid: str, queue: str) -> int | None:
+        rank = await self.redis.zrank(_waiting(queue), cid)
+        return None if rank is None else rank + 1
+
+    async def pace(self, queue: str) -> Pace:
+        raw = await self.redis.hgetall(f"chat:pace:{queue}")
+        return Pace(int(raw.get(b"last_ms", 0)), float(raw.get(b"interval_ms", 0)))
+
+    async def record_assignment(self, queue: str, now_ms: int) -> None:
+        pace = (await self.pace(queue)).after_assignment(now_ms)
+        await self.redis.hset(f"chat:pace:{queue}", mapping={"last_ms": pace.last_ms, "interval_ms": pace.interval_ms})
+
+    # -- customers who dropped off --------------------------------------------------
+    async def schedule_abandon(self, cid: str, due_ms: int) -> None:
+        await self.redis.zadd(ABANDON, {cid: due_ms})
+
+    async def cancel_abandon(self, cid: str) -> None:
+        await self.redis.zrem(ABANDON, cid)
+
+    async def claim_due_abandons(self, now_ms: int) -> list[str]:
+        """Each due conversation is claimed by exactly one replica (ZREM wins once)."""
+        due = await self.redis.zrangebyscore(ABANDON, "-inf", now_ms, start=0, num=50)
+        return [m.decode() for m in due if await self.redis.zrem(ABANDON, m)]
+
+    # -- rate limits ----------------------------------------------------------------
+    async def allow(self, bucket: str, limit: int, period_s: int = 60) -> bool:
+        key = f"chat:rl:{bucket}:{window(time.time(), period_s)}"
+        async with self.redis.pipeline(transaction=True) as p:
+            p.incr(key)
+            p.expire(key, period_s * 2)
+            count, _ = await p.execute()
+        return count <= limit

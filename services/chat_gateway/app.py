@@ -1,0 +1,80 @@
+"""FastAPI application and the one wiring point of the chat gateway."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI, Request, Response
+from fastapi.staticfiles import StaticFiles
+from prometheus_client import make_asgi_app
+from redis.asyncio import Redis
+
+from shared import logging as log
+
+from . import conversations
+from .adapters.hub import Hub
+from .adapters.store import ChatStore
+from .entrypoints import http, ws
+from .entrypoints.http import STATIC
+from .gateway import ChatGateway
+from .settings import ChatSettings
+
+logger = log.get("chat")
+ABANDON_TICK_S = 0.5
+
+
+async def _abandon_loop(deps) -> None:
+    """Ends the contacts of customers whose socket dropped and who did not come back."""
+    while True:
+        try:
+            await conversations.end_dropped(deps)
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            logger.exception("abandon_loop_error")
+        await asyncio.sleep(ABANDON_TICK_S)
+
+
+def create_app(settings: ChatSettings | None = None) -> FastAPI:
+    settings = settings or ChatSettings()
+    log.configure(settings.log_level)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):
+        redis = Redis.from_url(settings.redis_url)
+        gateway = ChatGateway(settings, ChatStore(redis), Hub())
+        await gateway.start()
+        app.state.deps, app.state.redis = gateway.deps, redis
+        task = asyncio.create_task(_abandon_loop(gateway.deps), name="abandon")
+        try:
+            yield
+        finally:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+            await gateway.stop()
+            await redis.aclose()
+
+    app = FastAPI(title="Omniroute chat gateway", version="1", lifespan=lifespan)
+    app.include_router(http.router)
+    app.include_router(ws.router)
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    app.mount("/metrics", make_asgi_app())
+
+    @app.get("/healthz", tags=["health"])
+    async def healthz() -> dict:
+        return {"status": "ok"}
+
+    @app.get("/readyz", tags=["health"])
+    async def readyz(request: Request, response: Response) -> dict:
+        try:
+            await request.app.state.redis.ping()
+            ready = request.app.state.deps.gateway.ready()
+        except Exception:
+            ready = False
+        response.status_code = 200 if ready else 503
+        return {"ready": ready}
+
+    return app

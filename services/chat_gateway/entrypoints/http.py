@@ -1,0 +1,67 @@
+"""HTTP side: the widget page, the embed script and a customer's own transcript."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, HTTPException, Request, status
+from fastapi.responses import FileResponse, RedirectResponse
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from ..domain.chat import CLOSE_FORBIDDEN, TOPICS, ProtocolError, open_token
+from ..gateway import Deps
+
+router = APIRouter()
+STATIC = Path(__file__).with_name("static")
+bearer = HTTPBearer(auto_error=False)
+# The widget runs only its own script and talks only to its own origin; any site may frame it.
+CSP = ("default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self'; "
+       "base-uri 'none'; form-action 'none'; frame-ancestors *")
+
+
+def deps_of(request: Request) -> Deps:
+    return request.app.state.deps
+
+
+DepsDep = Annotated[Deps, Depends(deps_of)]
+
+
+@router.get("/", include_in_schema=False)
+async def home() -> RedirectResponse:
+    return RedirectResponse("/widget")
+
+
+@router.get("/widget", include_in_schema=False)
+async def widget() -> FileResponse:
+    return FileResponse(STATIC / "widget.html", headers={"Content-Security-Policy": CSP, "Cache-Control": "no-cache"})
+
+
+@router.get("/embed.js", include_in_schema=False)
+async def embed() -> FileResponse:
+    return FileResponse(STATIC / "embed.js", media_type="text/javascript")
+
+
+@router.get("/v1/topics", tags=["chat"])
+async def topics() -> list[dict]:
+    return [{"id": key, "label": label} for key, (label, _) in TOPICS.items()]
+
+
+@router.get("/v1/conversations/{conversation_id}/transcript", tags=["chat"])
+async def transcript(conversation_id: str, request: Request, deps: DepsDep,
+                     creds: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]) -> list[dict]:
+    """The customer's own transcript; the bearer is the conversation token."""
+    ip = request.client.host if request.client else "unknown"
+    if not await deps.store.allow(f"connect:{ip}", deps.settings.chat_connect_rate_per_min):
+        raise HTTPException(status.HTTP_429_TOO_MANY_REQUESTS, "rate limited; try again in a minute",
+                            headers={"Retry-After": "60"})
+    if creds is None:
+        raise HTTPException(status.HTTP_401_UNAUTHORIZED, "missing conversation token",
+                            headers={"WWW-Authenticate": "Bearer"})
+    s = deps.settings
+    try:
+        open_token(s.chat_secret, creds.credentials, s.chat_token_max_age_s, conversation_id)
+    except ProtocolError as exc:
+        code = status.HTTP_403_FORBIDDEN if exc.code == CLOSE_FORBIDDEN else status.HTTP_401_UNAUTHORIZED
+        raise HTTPException(code, exc.reason) from None
+    return await deps.store.transcripts.read(conversation_id)

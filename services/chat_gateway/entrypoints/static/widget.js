@@ -1,0 +1,95 @@
+// Omniroute chat widget: plain JS, no build step. All customer and agent text is
+// rendered with textContent, never as HTML.
+"use strict";
+(function () {
+  const KEY = "omniroute.chat";
+  const FATAL = { 4401: "Your chat link is no longer valid.", 4403: "That chat belongs to someone else.",
+                  4404: "That chat no longer exists." };
+  const $ = (id) => document.getElementById(id);
+  const seen = new Set();
+  let ws = null, saved = load(), ended = false, retry = 0, hello = null;
+
+  function load() { try { return JSON.parse(localStorage.getItem(KEY)); } catch (e) { return null; } }
+  function save(v) { saved = v; v ? localStorage.setItem(KEY, JSON.stringify(v)) : localStorage.removeItem(KEY); }
+  function status(text) { $("status").textContent = text; }
+
+  function show(chat) { $("start").hidden = chat; $("chat").hidden = !chat; }
+
+  function add(m) {
+    if (m.id && seen.has(m.id)) return;
+    if (m.id) seen.add(m.id);
+    const li = document.createElement("li");
+    li.className = m.sender;
+    li.dataset.sender = m.sender;
+    if (m.sender === "agent" && m.author) {
+      const who = document.createElement("span");
+      who.className = "author";
+      who.textContent = m.author;
+      li.appendChild(who);
+    }
+    li.appendChild(document.createTextNode(m.text));
+    $("log").appendChild(li);
+    li.scrollIntoView({ block: "end" });
+  }
+
+  function minutes(s) { return s < 60 ? "under a minute" : "about " + Math.round(s / 60) + " min"; }
+
+  const on = {
+    started(f) { save({ conversation_id: f.conversation_id, token: f.token }); show(true); retry = 0; },
+    transcript(f) { f.messages.forEach(add); },
+    queued(f) {
+      status(f.position ? "You are number " + f.position + " in the queue · wait " + minutes(f.estimated_wait_s)
+                        : "Waiting for an agent…");
+    },
+    assigned() { status("Connected to an agent"); },
+    message(f) { add(f); },
+    ended(f) {
+      ended = true;
+      status(f.reason === "completed" ? "The agent closed this chat" : "Chat ended");
+      $("composer").hidden = true; $("leave").hidden = true;
+    },
+    error(f) { status(f.detail); },
+    pong() {},
+  };
+
+  function connect(first) {
+    ws = new WebSocket((location.protocol === "https:" ? "wss://" : "ws://") + location.host + "/ws");
+    ws.onopen = () => ws.send(JSON.stringify(first));
+    ws.onmessage = (e) => { const f = JSON.parse(e.data); (on[f.type] || (() => {}))(f); };
+    ws.onclose = (e) => {
+      if (FATAL[e.code]) { save(null); show(false); $("error").textContent = FATAL[e.code]; return; }
+      if (e.code >= 4000) { show(false); $("error").textContent = e.reason || "Chat refused"; return; }
+      if (ended || !saved) return;
+      // Network drop: resume with the token; the server replays what we missed.
+      status("Reconnecting…");
+      setTimeout(() => connect(resumeFrame()), Math.min(500 * 2 ** retry++, 8000));
+    };
+  }
+
+  function resumeFrame() { return { type: "resume", token: saved.token, conversation_id: saved.conversation_id }; }
+
+  $("start").addEventListener("submit", (e) => {
+    e.preventDefault();
+    const data = Object.fromEntries(new FormData(e.target));
+    hello = { type: "start", name: data.name, email: data.email, topic: data.topic };
+    if (data.customer_id) hello.customer_id = data.customer_id;
+    $("error").textContent = "";
+    status("Starting…");
+    connect(hello);
+  });
+
+  $("composer").addEventListener("submit", (e) => {
+    e.preventDefault();
+    const input = e.target.elements.text, text = input.value.trim();
+    if (!text || !ws || ws.readyState !== WebSocket.OPEN) return;
+    ws.send(JSON.stringify({ type: "message", text }));
+    input.value = "";
+  });
+
+  $("leave").addEventListener("click", () => {
+    if (ws && ws.readyState === WebSocket.OPEN) ws.send(JSON.stringify({ type: "leave" }));
+    save(null);
+  });
+
+  if (saved) { show(true); status("Reconnecting…"); connect(resumeFrame()); }
+})();

@@ -1,0 +1,30 @@
+"""Chat gateway settings (env prefix OMNIROUTE_)."""
+
+from pydantic import model_validator
+
+from shared.settings import CommonSettings
+
+DEV_CHAT_SECRET = "dev-chat-secret"
+
+
+class ChatSettings(CommonSettings):
+    env: str = "dev"
+    chat_host: str = "127.0.0.1"
+    chat_port: int = 8081
+    # Signs conversation tokens; whoever knows it can open any conversation.
+    chat_secret: str = DEV_CHAT_SECRET
+    chat_token_max_age_s: int = 86_400
+    # Public endpoints: chats started/resumed and transcripts read per client IP per minute.
+    chat_connect_rate_per_min: int = 30
+    # Messages one conversation may send per minute.
+    chat_message_rate_per_min: int = 60
+    # A dropped socket may come back (token resume) this long before the contact ends.
+    chat_abandon_grace_s: float = 20.0
+    # Estimated wait per queue position until the queue has answered a chat.
+    chat_default_wait_s: float = 60.0
+
+    @model_validator(mode="after")
+    def _no_default_secret_in_production(self):
+        if self.env == "production" and self.chat_secret == DEV_CHAT_SECRET:
+            raise ValueError("OMNIROUTE_CHAT_SECRET must be set in production")
+        return self
