@@ -10,7 +10,7 @@ from prometheus_client import make_asgi_app
 from shared import logging as log
 
 from .bootstrap import Router, build
-from .entrypoints.api.routes import agents, contacts, customers, offers, queues
+from .entrypoints.api.routes import agents, contacts, customers, desktop, offers, queues
 from .settings import RouterSettings
 
 
@@ -23,14 +23,17 @@ def create_app(settings: RouterSettings | None = None, router: Router | None = N
         r = router or build(settings)
         await r.start()
         app.state.router = r
+        feed = await desktop.start_feed(app, r)  # pushes to agent desktops
         try:
             yield
         finally:
+            await feed.stop()
             await r.stop()
 
     app = FastAPI(title="Omniroute router", version="1", lifespan=lifespan)
-    for module in (agents, offers, contacts, customers, queues):
+    for module in (agents, offers, contacts, customers, queues, desktop):
         app.include_router(module.router, prefix="/v1")
+    app.include_router(desktop.pages)
     app.mount("/metrics", make_asgi_app())
 
     @app.get("/healthz", tags=["health"])
