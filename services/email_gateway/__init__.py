@@ -1,0 +1,1 @@
+"""Email channel gateway: SMTP/IMAP in, threading, auto-acknowledgement, replies out."""

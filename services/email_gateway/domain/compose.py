@@ -1,0 +1,59 @@
+"""Outbound mail: the automatic acknowledgement and an agent's reply. Pure builders;
+the relay adapter sends what they return."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from email.headerregistry import Address
+from email.message import EmailMessage
+from email.utils import format_datetime, make_msgid
+
+from shared.events import utcnow
+
+from .threading import references_for_reply, tag_subject
+
+
+@dataclass(frozen=True)
+class CaseView:
+    """What composing needs to know about a case."""
+
+    case_id: str
+    customer: str
+    subject: str
+    chain: list[str]  # known message ids of the thread, oldest first
+    last_customer_msgid: str | None
+
+
+def _base(sender: str, case: CaseView, domain: str, name: str = "") -> EmailMessage:
+    msg = EmailMessage()
+    msg["From"] = Address(display_name=name, addr_spec=sender)
+    msg["To"] = case.customer
+    msg["Subject"] = tag_subject(case.subject, case.case_id)
+    msg["Date"] = format_datetime(utcnow())
+    msg["Message-ID"] = make_msgid(idstring=case.case_id, domain=domain)
+    msg["X-Omniroute-Case"] = case.case_id
+    in_reply_to, refs = references_for_reply(case.chain, case.last_customer_msgid)
+    if in_reply_to:
+        msg["In-Reply-To"] = in_reply_to
+    if refs:
+        msg["References"] = " ".join(refs)
+    return msg
+
+
+def acknowledgement(sender: str, case: CaseView, expected: str, domain: str) -> EmailMessage:
+    msg = _base(sender, case, domain)
+    # RFC 3834: mark it automatic so well-behaved responders don't answer it.
+    msg["Auto-Submitted"] = "auto-replied"
+    msg["X-Auto-Response-Suppress"] = "All"
+    msg.set_content(
+        f"Thank you for contacting us. We have received your message.\n\n"
+        f"Your case reference is {case.case_id}. We aim to respond {expected}.\n"
+        f"Reply to this email to add to your case; keep [#{case.case_id}] in the subject.\n"
+    )
+    return msg
+
+
+def reply(sender: str, case: CaseView, text: str, author: str, domain: str) -> EmailMessage:
+    msg = _base(sender, case, domain, name=author)
+    msg.set_content(f"{text}\n\n--\nCase {case.case_id}\n")
+    return msg
