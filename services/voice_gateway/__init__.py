@@ -1,0 +1,1 @@
+"""Voice gateway: a SIP user agent server that turns phone calls into contacts."""

@@ -1,0 +1,97 @@
+"""RTP for a call: one UDP socket per call on the port we answer with in SDP. It turns
+RFC 4733 telephone-events into digits and can loop hold audio back to the caller."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import random
+import struct
+from collections.abc import Callable
+from pathlib import Path
+
+from shared import logging as log
+
+from ..domain.dtmf import DtmfDetector
+from ..domain.sdp import Media
+
+logger = log.get("voice.rtp")
+FRAME = 160  # 20 ms of 8 kHz G.711
+
+
+class RtpSession(asyncio.DatagramProtocol):
+    def __init__(self, on_digit: Callable[[str], None]):
+        self.on_digit = on_digit
+        self.detector = DtmfDetector(None)
+        self.transport: asyncio.DatagramTransport | None = None
+        self.remote: tuple[str, int] | None = None
+        self._player: asyncio.Task | None = None
+
+    @property
+    def port(self) -> int:
+        return self.transport.get_extra_info("sockname")[1]
+
+    def connection_made(self, transport) -> None:
+        self.transport = transport
+
+    def datagram_received(self, data: bytes, addr) -> None:
+        digit = self.detector.feed(data)
+        if digit:
+            self.on_digit(digit)
+
+    def error_received(self, exc: Exception) -> None:
+        logger.debug("rtp_error", error=repr(exc))
+
+    def negotiated(self, media: Media | None) -> None:
+        if media:
+            self.detector.event_pt = media.event_pt
+            if media.remote_port:
+                self.remote = (media.remote_host, media.remote_port)
+
+    def play(self, audio: bytes, payload_type: int) -> None:
+        """Loop `audio` (G.711 in the call's codec) to the caller until stopped."""
+        if audio and self.remote and self._player is None:
+            self._player = asyncio.create_task(self._play(audio, payload_type))
+
+    def stop_playing(self) -> None:
+        if self._player:
+            self._player.cancel()
+            self._player = None
+
+    async def _play(self, audio: bytes, pt: int) -> None:
+        seq, ts, ssrc = random.randrange(65536), random.randrange(2**32), random.randrange(2**32)
+        loop = asyncio.get_running_loop()
+        next_at = loop.time()
+        offset = 0
+        while self.transport and not self.transport.is_closing():
+            frame = audio[offset:offset + FRAME]
+            if len(frame) < FRAME:
+                frame += audio[:FRAME - len(frame)]
+            offset = (offset + FRAME) % len(audio)
+            header = struct.pack("!BBHII", 0x80, pt, seq, ts, ssrc)
+            self.transport.sendto(header + frame, self.remote)
+            seq, ts = (seq + 1) % 65536, (ts + FRAME) % 2**32
+            next_at += 0.02
+            await asyncio.sleep(max(0.0, next_at - loop.time()))
+
+    def close(self) -> None:
+        self.stop_playing()
+        if self.transport:
+            self.transport.close()
+
+
+async def open_session(host: str, on_digit: Callable[[str], None]) -> RtpSession:
+    loop = asyncio.get_running_loop()
+    _, session = await loop.create_datagram_endpoint(lambda: RtpSession(on_digit), local_addr=(host, 0))
+    return session
+
+
+def load_hold_audio(path: Path | None) -> bytes:
+    """Raw G.711 bytes (a .wav's data chunk is used as is); empty when not configured."""
+    if not path:
+        return b""
+    data = Path(os.fspath(path)).read_bytes()
+    if data[:4] == b"RIFF":
+        marker = data.find(b"data")
+        data = data[marker + 8:] if marker >= 0 else b""
+    return data

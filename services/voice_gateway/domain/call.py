@@ -1,0 +1,58 @@
+"""A call's life in the gateway. Pure state; the handlers drive it.
+
+    ringing -> ivr -> queued -> transferring -> ended
+       \\________/      ^  \\_________/  (a failed transfer goes back to queued)
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+from .dialplan import Choice
+from .sdp import Media
+from .sip import Dialog
+
+
+class Phase(StrEnum):
+    RINGING = "ringing"  # INVITE received, not answered yet
+    IVR = "ivr"  # answered, waiting for a menu digit
+    QUEUED = "queued"  # a contact exists and waits for an agent
+    TRANSFERRING = "transferring"  # REFER sent to the caller
+    ENDED = "ended"
+
+
+@dataclass
+class Call:
+    call_id: str
+    ani: str  # caller number (From user)
+    dnis: str  # dialled number (To user)
+    dialog: Dialog
+    media: Media | None
+    local_tag: str
+    invite_branch: str
+    phase: Phase = Phase.RINGING
+    contact_id: str | None = None
+    menu: str | None = None
+    digits: str = ""  # the IVR path, for the agent and for reports
+    choice: Choice | None = None
+    acked: bool = False
+    callback: bool = False
+    started: float = field(default_factory=time.monotonic)
+
+    @property
+    def live(self) -> bool:
+        return self.phase != Phase.ENDED
+
+    @property
+    def waiting(self) -> bool:
+        """The caller is in the queue (a hang-up now is an abandonment)."""
+        return self.contact_id is not None and self.phase in (Phase.RINGING, Phase.QUEUED)
+
+
+def abandons(call: Call) -> bool:
+    """Whether the caller leaving now must produce contact.ended: a contact exists and
+    was not handed to an agent (transfer done) nor turned into a callback."""
+    return call.contact_id is not None and not call.callback and call.phase in (
+        Phase.RINGING, Phase.QUEUED, Phase.TRANSFERRING)

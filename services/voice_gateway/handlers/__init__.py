@@ -1,0 +1,1 @@
+"""SIP request and routing event handlers: plain functions taking their dependencies."""

@@ -1,0 +1,109 @@
+"""What the handlers need, and the live state of each call the gateway holds."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Awaitable
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from sipmessage import Request
+
+from shared import logging as log
+from shared.cloudevents import Envelope
+from shared.events import ContactCreated, ContactUpdated
+
+from .. import metrics
+from ..adapters.media import RtpSession
+from ..adapters.sip_transport import Peer, SipEndpoint
+from ..domain.call import Call, Phase
+from ..domain.dialplan import DialPlan
+from ..settings import VoiceSettings
+
+logger = log.get("voice")
+
+
+class Contacts(Protocol):
+    """The gateway SDK's producing side (each call returns after Kafka acknowledged)."""
+
+    async def submit_contact(self, contact: ContactCreated) -> Envelope: ...
+    async def update_contact(self, update: ContactUpdated) -> Envelope: ...
+    async def end_contact(self, contact_id: str, reason: str = "customer_left") -> Envelope: ...
+
+
+@dataclass(eq=False)
+class Live:
+    """A call plus the I/O attached to it."""
+
+    call: Call
+    peer: Peer
+    invite: Request
+    rtp: RtpSession | None = None
+    answered: bool = False
+    timer: asyncio.Task | None = None
+    transfer: asyncio.Future | None = None  # the final sipfrag status from NOTIFY
+    cancelled: asyncio.Event = field(default_factory=asyncio.Event)
+    established: asyncio.Event = field(default_factory=asyncio.Event)  # ACK received
+    lock: asyncio.Lock = field(default_factory=asyncio.Lock)  # one digit at a time
+
+
+@dataclass
+class Deps:
+    settings: VoiceSettings
+    plan: DialPlan
+    sip: SipEndpoint
+    contacts: Contacts
+    public_host: str
+    rtp_host: str
+    hold_audio: bytes = b""
+    calls: dict[str, Live] = field(default_factory=dict)  # by SIP Call-ID
+    by_contact: dict[str, Live] = field(default_factory=dict)
+    tasks: set[asyncio.Task] = field(default_factory=set)
+
+    def via(self, peer: Peer) -> str:
+        return f"SIP/2.0/{peer.transport.upper()} {self.public_host}:{self.sip.port}"
+
+    def contact_uri(self, peer: Peer) -> str:
+        transport = ";transport=tcp" if peer.reliable else ""
+        return f"sip:omniroute@{self.public_host}:{self.sip.port}{transport}"
+
+    def spawn(self, coro: Awaitable) -> asyncio.Task:
+        """Run beside the current handler; failures are logged, never raised into SIP."""
+        task = asyncio.ensure_future(_logged(coro))
+        self.tasks.add(task)
+        task.add_done_callback(self.tasks.discard)
+        return task
+
+    def register(self, live: Live) -> None:
+        self.calls[live.call.call_id] = live
+        metrics.ACTIVE_CALLS.set(len(self.calls))
+
+    def finish(self, live: Live, outcome: str) -> None:
+        """Release everything the call holds. Idempotent."""
+        call = live.call
+        if call.phase == Phase.ENDED:
+            return
+        call.phase = Phase.ENDED
+        for task in (live.timer,):
+            if task and task is not asyncio.current_task():
+                task.cancel()
+        if live.transfer and not live.transfer.done():
+            live.transfer.cancel()
+        if live.rtp:
+            live.rtp.close()
+        self.sip.stop_retransmit(f"2xx:{call.call_id}")
+        self.calls.pop(call.call_id, None)
+        if call.contact_id:
+            self.by_contact.pop(call.contact_id, None)
+        metrics.ACTIVE_CALLS.set(len(self.calls))
+        metrics.CALLS.labels(outcome=outcome).inc()
+        logger.info("call_ended", call_id=call.call_id, contact_id=call.contact_id, outcome=outcome)
+
+
+async def _logged(coro: Awaitable) -> None:
+    with contextlib.suppress(asyncio.CancelledError):
+        try:
+            await coro
+        except Exception:
+            logger.exception("voice_task_failed")

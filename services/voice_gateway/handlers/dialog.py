@@ -1,0 +1,62 @@
+"""Dispatch by method, and the small in-dialog requests: OPTIONS, INFO, NOTIFY."""
+
+from __future__ import annotations
+
+from sipmessage import Request
+
+from ..adapters.sip_transport import Peer
+from ..domain import dtmf, sip
+from . import calls, ivr, transfer
+from .deps import Deps
+
+ACCEPT = "application/sdp, application/dtmf-relay, application/dtmf, message/sipfrag"
+NO_DIALOG = (481, "Call/Transaction Does Not Exist")
+
+
+async def options(req: Request, peer: Peer, deps: Deps) -> None:
+    deps.sip.reply(req, peer, sip.response(req, 200, "OK", headers=[("Allow", calls.ALLOW), ("Accept", ACCEPT)]))
+
+
+async def info(req: Request, peer: Peer, deps: Deps) -> None:
+    live = deps.calls.get(req.call_id)
+    if not live:
+        return deps.sip.reply(req, peer, sip.response(req, *NO_DIALOG))
+    if not req.body.strip():  # an empty INFO is a keep-alive
+        return deps.sip.reply(req, peer, sip.response(req, 200, "OK"))
+    try:
+        digit = dtmf.info_digit(req.headers.get("Content-Type", ""), req.body)
+    except ValueError as exc:
+        return deps.sip.reply(req, peer, sip.response(req, 415, "Unsupported Media Type", headers=[
+            ("Accept", "application/dtmf-relay, application/dtmf"), ("Warning", f'399 omniroute "{exc}"')]))
+    deps.sip.reply(req, peer, sip.response(req, 200, "OK"))
+    ivr.digit_received(live, digit, "info", deps)
+
+
+async def notify(req: Request, peer: Peer, deps: Deps) -> None:
+    """Progress of our REFER (RFC 3515): message/sipfrag with the agent leg's status."""
+    live = deps.calls.get(req.call_id)
+    if not live or live.transfer is None:
+        return deps.sip.reply(req, peer, sip.response(req, *NO_DIALOG))
+    try:
+        status = sip.parse_sipfrag(req.body)
+    except sip.BadMessage as exc:
+        return deps.sip.reply(req, peer, sip.response(req, 400, "Bad Request", headers=[
+            ("Warning", f'399 omniroute "{exc}"')]))
+    deps.sip.reply(req, peer, sip.response(req, 200, "OK"))
+    transfer.notify_status(live, status)
+
+
+HANDLERS = {
+    "INVITE": calls.invite, "ACK": calls.ack, "BYE": calls.bye, "CANCEL": calls.cancel,
+    "OPTIONS": options, "INFO": info, "NOTIFY": notify,
+}
+
+
+async def dispatch(req: Request, peer: Peer, deps: Deps) -> None:
+    handler = HANDLERS.get(req.method)
+    if handler is None:
+        return deps.sip.reply(req, peer, sip.response(req, 501, "Not Implemented", headers=[("Allow", calls.ALLOW)]))
+    if req.method not in ("ACK", "CANCEL") and (required := req.require):
+        return deps.sip.reply(req, peer, sip.response(req, 420, "Bad Extension", headers=[
+            ("Unsupported", ", ".join(required))]))
+    await handler(req, peer, deps)

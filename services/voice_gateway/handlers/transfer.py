@@ -1,0 +1,73 @@
+"""Assignment: a blind transfer of the caller to the agent's phone (REFER, RFC 3515),
+followed through NOTIFY; a failed transfer puts the contact back at its place."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+
+from shared.cloudevents import Envelope
+from shared.events import ContactAssigned, ContactUpdated
+
+from .. import metrics
+from ..domain.call import Phase
+from .calls import send_bye
+from .deps import Deps, Live, logger
+
+ESTABLISH_TIMEOUT_S = 10.0  # an answered call's ACK; REFER needs a confirmed dialog
+
+
+def contact_assigned(event: Envelope, deps: Deps) -> None:
+    assigned: ContactAssigned = event.data
+    live = deps.by_contact.get(assigned.contact_id)
+    if live is None or live.call.phase != Phase.QUEUED:
+        return  # not ours, a duplicate, or a callback (the agent dials the customer)
+    live.call.phase = Phase.TRANSFERRING
+    deps.spawn(transfer(live, assigned.agent_sip_uri, deps))
+
+
+async def transfer(live: Live, agent_uri: str | None, deps: Deps) -> None:
+    if not agent_uri:
+        return await _failed(live, "agent has no SIP URI", deps)
+    with contextlib.suppress(asyncio.TimeoutError):
+        await asyncio.wait_for(live.established.wait(), ESTABLISH_TIMEOUT_S)
+    if not live.call.live:
+        return
+    if not live.established.is_set():
+        return await _failed(live, "call not established", deps)
+    live.transfer = asyncio.get_running_loop().create_future()
+    data, branch = live.call.dialog.request("REFER", deps.via(live.peer), headers=[
+        ("Refer-To", f"<{agent_uri}>"), ("Referred-By", f"<{deps.contact_uri(live.peer)}>")])
+    logger.info("transfer_started", call_id=live.call.call_id, contact_id=live.call.contact_id, to=agent_uri)
+    reply = await deps.sip.request(live.peer, data, branch)
+    if not live.call.live:
+        return
+    if reply is None or reply.code >= 300:
+        return await _failed(live, f"REFER {'timed out' if reply is None else f'answered {reply.code}'}", deps)
+    try:
+        status = await asyncio.wait_for(asyncio.shield(live.transfer), deps.settings.voice_transfer_timeout_s)
+    except asyncio.TimeoutError:
+        return await _failed(live, "no final NOTIFY for the transfer", deps)
+    except asyncio.CancelledError:
+        return  # the caller hung up meanwhile
+    if 200 <= status < 300:
+        metrics.TRANSFERS.labels(result="ok").inc()
+        deps.finish(live, "transferred")
+        await send_bye(live, deps)  # RFC 5589: the transferor leaves once it succeeded
+    else:
+        await _failed(live, f"agent phone answered {status}", deps)
+
+
+async def _failed(live: Live, reason: str, deps: Deps) -> None:
+    if not live.call.live:
+        return
+    metrics.TRANSFERS.labels(result="failed").inc()
+    logger.warning("transfer_failed", call_id=live.call.call_id, contact_id=live.call.contact_id, reason=reason)
+    live.call.phase = Phase.QUEUED
+    live.transfer = None
+    await deps.contacts.update_contact(ContactUpdated(contact_id=live.call.contact_id, requeue_reason=reason[:200]))
+
+
+def notify_status(live: Live, status: int) -> None:
+    if status >= 200 and live.transfer and not live.transfer.done():
+        live.transfer.set_result(status)

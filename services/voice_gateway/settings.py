@@ -1,0 +1,28 @@
+"""Voice gateway settings (env prefix OMNIROUTE_)."""
+
+from pathlib import Path
+
+from pydantic import Field
+
+from shared.settings import CommonSettings
+
+DEFAULT_DIALPLAN = Path(__file__).with_name("dialplan.yaml")
+
+
+class VoiceSettings(CommonSettings):
+    voice_http_host: str = "127.0.0.1"
+    voice_http_port: int = 8083
+    sip_host: str = "0.0.0.0"
+    sip_port: int = 5060
+    # Address put in Contact, Via and SDP; empty means sip_host, or this host's
+    # outbound address when sip_host is a wildcard.
+    sip_public_host: str = ""
+    rtp_host: str = Field(default="", description="Where RTP sockets bind; empty means sip_host")
+    voice_dialplan: Path = DEFAULT_DIALPLAN
+    # RFC 3261 timers: T1 (RTT estimate) and T2 (cap for non-INVITE retransmits).
+    sip_t1_ms: int = 500
+    sip_t2_ms: int = 4000
+    voice_transfer_timeout_s: float = 32.0
+    voice_submit_timeout_s: float = 10.0
+    # Raw 8 kHz G.711 (mu-law for PCMU, a-law for PCMA) or a .wav of it, looped while queued.
+    voice_hold_audio: Path | None = None
