@@ -133,6 +133,19 @@ class ContactEscalated(Model):
     step: int
 
 
+class ContactOverflowed(Model):
+    """A contact left a full queue (or one it waited too long in) as a callback request.
+
+    The gateway offers the customer a call back; the router no longer routes it."""
+
+    contact_id: Id
+    queue: Slug
+    channel: ChannelName
+    reason: Literal["queue_full", "max_wait"]
+    action: Literal["callback"]
+    wait_ms: int
+
+
 class ContactAbandoned(Model):
     contact_id: Id
     queue: Slug
@@ -190,6 +203,7 @@ EVENT_MODELS: dict[str, tuple[type[Model], str]] = {
     event_type("contact.requeued"): (ContactRequeued, topics.ROUTING),
     event_type("contact.escalated"): (ContactEscalated, topics.ROUTING),
     event_type("contact.abandoned"): (ContactAbandoned, topics.ROUTING),
+    event_type("contact.overflowed"): (ContactOverflowed, topics.ROUTING),
     event_type("contact.completed"): (ContactCompleted, topics.ROUTING),
     event_type("agent.state_changed"): (AgentStateChanged, topics.AGENTS),
     event_type("message.posted"): (MessagePosted, topics.MESSAGES),
