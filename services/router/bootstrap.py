@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
 from dataclasses import dataclass, field
 
 import yaml
@@ -29,6 +30,13 @@ def load_policy(path) -> Policy:
         return Policy.model_validate(yaml.safe_load(f))
 
 
+def read_policy_file(path) -> tuple[str, Policy]:
+    """The file's content hash (which file version is installed) and its policy."""
+    with open(path, "rb") as f:
+        raw = f.read()
+    return hashlib.sha256(raw).hexdigest(), Policy.model_validate(yaml.safe_load(raw))
+
+
 @dataclass
 class Router:
     settings: RouterSettings
@@ -39,6 +47,8 @@ class Router:
     consumer: AIOKafkaConsumer
     relay: OutboxRelay
     tasks: list[asyncio.Task] = field(default_factory=list)
+    policy_version: int = 0
+    _policy_file_hash: str = ""
 
     @property
     def deps(self) -> handlers.Deps:
@@ -48,7 +58,7 @@ class Router:
         return await handlers.handler_for(event.type)(event, self.deps)
 
     async def start(self) -> None:
-        await self.state.install_policy(self.policy)
+        await self.sync_policy()
         await self.relay.ensure_group()
         await self.producer.start()
         await self.consumer.start()
@@ -56,6 +66,7 @@ class Router:
             asyncio.create_task(consumer_loop.run(self.consumer, self.producer, self.handle, "router"), name="consumer"),
             asyncio.create_task(self._relay_loop(), name="outbox-relay"),
             asyncio.create_task(self._timer_loop(), name="timers"),
+            asyncio.create_task(self._policy_loop(), name="policy"),
         ]
 
     async def stop(self) -> None:
@@ -102,6 +113,39 @@ class Router:
             await asyncio.sleep(interval)
 
 
+    async def sync_policy(self) -> None:
+        """Pick up policy changes without a restart: an edited policy file (installed for
+        all replicas when it differs from the file installed last) and a newer version in
+        Redis (PUT /v1/policy on any replica)."""
+        try:
+            digest, from_file = read_policy_file(self.settings.policy_file)
+        except (OSError, ValueError, yaml.YAMLError) as exc:  # a bad edit keeps the policy in force
+            digest, from_file = "", None
+            if self._policy_file_hash != "invalid":
+                logger.error("policy_file_invalid", path=str(self.settings.policy_file), error=str(exc))
+            self._policy_file_hash = "invalid"
+        if from_file is not None and digest != self._policy_file_hash:
+            try:
+                await handlers.apply_policy(from_file, self.deps, source=digest)
+                self._policy_file_hash = digest
+            except handlers.PolicyConflict as exc:
+                logger.error("policy_file_refused", error=str(exc))
+        active = await self.state.active_policy()
+        if active and active[0] != self.policy_version:
+            self.policy_version, self.policy = active
+            logger.info("policy_loaded", version=self.policy_version)
+
+    async def _policy_loop(self) -> None:
+        while True:
+            await asyncio.sleep(self.settings.policy_poll_ms / 1000)
+            try:
+                await self.sync_policy()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                logger.exception("policy_sync_error")
+
+
 def build(settings: RouterSettings | None = None) -> Router:
     settings = settings or RouterSettings()
     redis = Redis.from_url(settings.redis_url)
@@ -112,7 +156,7 @@ def build(settings: RouterSettings | None = None) -> Router:
     return Router(
         settings=settings,
         redis=redis,
-        state=RoutingState(redis),
+        state=RoutingState(redis, presence_timeout_ms=settings.presence_timeout_ms),
         policy=load_policy(settings.policy_file),
         producer=producer,
         consumer=consumer,

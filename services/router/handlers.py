@@ -48,6 +48,7 @@ async def contact_created(env: Envelope, deps: Deps) -> str:
         "offset_ms": policy.priority_offset_ms(tier, c.intent, c.priority),
         "skills": [s.model_dump() for s in first_step.skills],
         "data": c.model_dump_json(),
+        "conversation_id": c.conversation_id,
     }
     return await deps.state.enqueue_contact(dedupe_key(env), c.id, spec)
 
@@ -82,6 +83,23 @@ def _offset_after(u: ContactUpdated, current: dict, policy: Policy) -> int:
     offset = policy.priority_offset_ms(tier, current.get("intent", ""), priority)
     escalated = u.escalate or current.get("escalated") == "1"
     return offset + (int(policy.escalation_boost_s * 1000 / policy.aging_rate) if escalated else 0)
+
+
+class PolicyConflict(Exception):
+    """A new policy would strand waiting contacts (their queue, step or channel is gone)."""
+
+
+async def apply_policy(policy: Policy, deps: Deps, source: str | None = None) -> int:
+    """Install a validated policy for every replica and move agents to the pools it
+    defines. Returns the new version (0: `source` is the file installed already)."""
+    active = await deps.state.active_policy()
+    stranded = await deps.state.stranded_contacts(active[1] if active else deps.policy, policy)
+    if stranded:
+        raise PolicyConflict(f"contacts still wait in {stranded}: drain them or keep those queues, steps and channels")
+    version = await deps.state.install_policy(policy, source)
+    if version:
+        await deps.state.requalify_agents(policy)
+    return version
 
 
 async def ignore(env: Envelope, deps: Deps) -> str:

@@ -26,6 +26,8 @@ class RouterSettings(CommonSettings):
     timer_interval_ms: int = 200
     # An agent silent for this long goes offline and their pending offers are re-queued.
     presence_timeout_ms: int = 30_000
+    # How often each replica checks for a new routing policy (Redis version, policy file).
+    policy_poll_ms: int = 1_000
 
     @model_validator(mode="after")
     def _no_default_secret_in_production(self):

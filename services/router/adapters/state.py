@@ -10,7 +10,7 @@ from typing import Any
 
 from redis.asyncio import Redis
 
-from services.router.domain.policy import Policy
+from services.router.domain.policy import Policy, qualifications
 
 SCRIPTS = (
     "enqueue_contact", "upsert_agent", "set_agent_state", "accept_offer",
@@ -29,11 +29,13 @@ def token_hash(token: str) -> str:
 
 
 class RoutingState:
-    def __init__(self, redis: Redis, now_ms=None):
+    def __init__(self, redis: Redis, now_ms=None, presence_timeout_ms: int = 30_000):
         self.redis = redis
         self._now_ms = now_ms  # tests inject a clock; production uses Redis TIME
+        self.presence_timeout_ms = presence_timeout_ms  # armed at login and by heartbeats
         common = _lua("common")
         self._scripts = {n: redis.register_script(common + "\n" + _lua(n)) for n in SCRIPTS}
+        self._install = redis.register_script(_lua("install_policy"))
 
     async def _run(self, name: str, *args: Any) -> str:
         now = "" if self._now_ms is None else str(int(self._now_ms()))
@@ -41,8 +43,56 @@ class RoutingState:
         return res.decode() if isinstance(res, bytes) else res
 
     # -- policy -----------------------------------------------------------------
-    async def install_policy(self, policy: Policy) -> None:
-        await self.redis.set("or:policy", json.dumps(policy.compile_for_redis()))
+    async def install_policy(self, policy: Policy, source: str | None = None) -> int:
+        """Make `policy` the active one for every replica; returns its version. With a
+        `source` (the policy file's hash) only when that file was not installed last: 0."""
+        doc = policy.model_dump_json()
+        compiled = json.dumps(policy.compile_for_redis())
+        mode = "api" if source is None else "file"
+        return int(await self._install(keys=[], args=[doc, compiled, source or "", mode]))
+
+    async def policy_version(self) -> int:
+        return int(await self.redis.get("or:policy:version") or 0)
+
+    async def active_policy(self) -> tuple[int, Policy] | None:
+        """The installed policy and its version (read together, so they match)."""
+        async with self.redis.pipeline(transaction=True) as pipe:
+            version, doc = await pipe.get("or:policy:version").get("or:policy:doc").execute()
+        if doc is None:
+            return None
+        return int(version or 0), Policy.model_validate_json(doc)
+
+    async def stranded_contacts(self, old: Policy, new: Policy) -> list[str]:
+        """Waiting sets that still hold contacts but that `new` no longer has."""
+        gone = []
+        for qname, queue in old.queues.items():
+            kept = new.queues.get(qname)
+            for step in range(len(queue.steps)):
+                for ch in queue.channels:
+                    if kept and step < len(kept.steps) and ch in kept.channels:
+                        continue
+                    key = f"or:wait:{qname}:{step}:{ch}"
+                    if await self.redis.zcard(key):
+                        gone.append(key)
+        return gone
+
+    async def requalify_agents(self, policy: Policy) -> int:
+        """Recompute every agent's (queue, step) pools after a policy change. Admin path,
+        not the routing hot path: one transition per agent."""
+        n = 0
+        for agent_id in await self.agent_ids():
+            raw = await self.get_agent(agent_id)
+            if not raw:
+                continue
+            skills = json.loads(raw.get("skills") or "{}")
+            profile = {
+                "name": raw.get("name", agent_id), "capacity": int(raw["capacity"]),
+                "channels": json.loads(raw.get("channels") or "[]") or [], "skills": skills,
+                "sip_uri": raw.get("sip_uri", ""), "quals": qualifications(policy, skills),
+            }
+            await self.upsert_agent(agent_id, profile)
+            n += 1
+        return n
 
     # -- contacts ---------------------------------------------------------------
     async def enqueue_contact(self, dedupe_key: str, contact_id: str, spec: dict) -> str:
@@ -65,7 +115,7 @@ class RoutingState:
         return await self._run("upsert_agent", agent_id, json.dumps(profile))
 
     async def set_agent_state(self, agent_id: str, state: str, reason: str = "") -> str:
-        return await self._run("set_agent_state", agent_id, state, reason)
+        return await self._run("set_agent_state", agent_id, state, reason, str(self.presence_timeout_ms))
 
     async def get_agent(self, agent_id: str) -> dict | None:
         return await self._hash(f"or:agent:{agent_id}")

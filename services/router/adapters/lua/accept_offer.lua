@@ -8,11 +8,15 @@ if o.state ~= 'pending' then return 'gone' end
 local c = load_contact(o.contact)
 if not c or c.state ~= 'offered' or c.offer ~= oid then return 'gone' end
 redis.call('HSET', k_offer(oid), 'state', 'accepted')
-redis.call('ZREM', K_TIMERS, 'offer:' .. oid)
+disarm('offer:' .. oid)
 redis.call('SREM', k_agent(aid) .. ':offers', oid)
 redis.call('SADD', k_agent(aid) .. ':contacts', c.id)
 redis.call('HSET', k_contact(c.id), 'state', 'assigned', 'agent', aid, 'assigned_at', NOW)
 redis.call('HSET', k_agent(aid), 'misses', 0)
+-- The conversation remembers its agent: a returning customer is offered to them first.
+if c.conv ~= '' then
+  redis.call('SET', k_conv(c.conv), aid, 'EX', POLICY.relationship_ttl_s or 2592000)
+end
 emit('omniroute.offer.accepted.v1', c.id, {offer_id = oid, contact_id = c.id, agent_id = aid})
 local sip = redis.call('HGET', k_agent(aid), 'sip_uri')
 if sip == false or sip == '' then sip = nil end

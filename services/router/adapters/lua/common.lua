@@ -1,6 +1,15 @@
 -- Shared helpers, prepended to every transition script. Each script is one atomic
 -- Redis transition: it re-checks contact and agent state, changes both, and appends
 -- the events it causes to the outbox stream (no dual writes).
+--
+-- Indexes (all O(log n) to read the best candidate):
+--   or:pool:<q>:<step>:<ch>   zset of available agents who meet the step and can take ch,
+--                             ordered by the queue's strategy (lowest first)
+--   or:staff:<q>:<step>:<ch>  set of logged-in agents who meet the step (skip_if_no_eligible)
+--   or:wait:<q>:<step>:<ch>   zset of waiting contacts, score = arrival - tier/priority lead
+--   or:prefwait:<agent>       zset of returning customers held for their last agent
+--   or:timers                 zset of durable timers (offer, step, maxwait, pref, retry,
+--                             wrapup, presence), fired by any replica via fire_timer.lua
 local NOW = tonumber(ARGV[1])
 if not NOW then
   local t = redis.call('TIME')
@@ -11,7 +20,10 @@ local function k_agent(id) return 'or:agent:' .. id end
 local function k_contact(id) return 'or:contact:' .. id end
 local function k_offer(id) return 'or:offer:' .. id end
 local function k_pool(q, s, ch) return 'or:pool:' .. q .. ':' .. s .. ':' .. ch end
+local function k_staff(q, s, ch) return 'or:staff:' .. q .. ':' .. s .. ':' .. ch end
 local function k_wait(q, s, ch) return 'or:wait:' .. q .. ':' .. s .. ':' .. ch end
+local function k_prefwait(aid) return 'or:prefwait:' .. aid end
+local function k_conv(id) return 'or:conv:' .. id end
 local K_TIMERS = 'or:timers'
 
 local POLICY = cjson.decode(redis.call('GET', 'or:policy') or '{"channels":{},"queues":{}}')
@@ -19,6 +31,9 @@ local POLICY = cjson.decode(redis.call('GET', 'or:policy') or '{"channels":{},"q
 local function emit(etype, key, data)
   redis.call('XADD', 'or:outbox', '*', 'type', etype, 'key', key, 'time', NOW, 'data', cjson.encode(data))
 end
+
+local function arm(member, due) redis.call('ZADD', K_TIMERS, due, member) end
+local function disarm(member) redis.call('ZREM', K_TIMERS, member) end
 
 local function hgetall(key)
   local flat = redis.call('HGETALL', key)
@@ -39,6 +54,7 @@ local function load_agent(id)
   a.channels = cjson.decode(a.channels or '[]')
   a.quals = cjson.decode(a.quals or '[]')
   a.busy = cjson.decode(a.busy or '{}')
+  a.pools = cjson.decode(a.pools or '[]')
   return a
 end
 
@@ -49,12 +65,25 @@ local function load_contact(id)
   c.score = tonumber(c.score)
   c.step = tonumber(c.step or 0)
   c.enqueued_at = tonumber(c.enqueued_at)
+  c.arrival = tonumber(c.arrival or c.enqueued_at)
+  c.qstart = tonumber(c.qstart or c.enqueued_at)
+  c.pref = c.pref or ''
+  c.conv = c.conv or ''
   return c
 end
 
 local function has(list, x)
   for _, v in ipairs(list) do if v == x then return true end end
   return false
+end
+
+-- Arrival times are strictly increasing (1/4096 ms apart at worst, exact in a double),
+-- so equal priority is FIFO even within one millisecond and across queues.
+local function next_arrival()
+  local last = tonumber(redis.call('GET', 'or:clock') or '0')
+  local t = math.max(NOW, last + 1 / 4096)
+  redis.call('SET', 'or:clock', t)
+  return t
 end
 
 -- Can this agent take one more contact of channel `ch` right now?
@@ -72,38 +101,69 @@ local function can_take(a, ch)
   return true
 end
 
--- Lower score = offered first, per the queue's agent-selection strategy.
+-- Lower score = offered first, per the queue's agent-selection strategy. A primary key
+-- sits above 2^42 ms; idle_since (time the agent's last contact ended) breaks ties.
+local SLOT = 4398046511104
 local function pool_score(a, qual, strategy)
-  if strategy == 'most_skilled' then return -qual.sk end
-  if strategy == 'least_occupied' then return a.load end
+  if strategy == 'most_skilled' then return -qual.sk * SLOT + a.idle_since end
+  if strategy == 'least_occupied' then return math.floor(a.load * 100 / a.capacity) * SLOT + a.idle_since end
   if strategy == 'round_robin' then return a.rr end
-  return a.idle_since
+  -- longest idle: agents with no work first, then longest since their last contact ended
+  return (a.load > 0 and SLOT or 0) + a.idle_since
 end
 
--- Keep the agent in exactly the (queue, step, channel) pools it can take work from.
+local function drop_index(key, aid)
+  if string.sub(key, 1, 8) == 'or:pool:' then redis.call('ZREM', key, aid)
+  else redis.call('SREM', key, aid) end
+end
+
+-- Keep the agent in exactly the (queue, step, channel) pools it can take work from and
+-- the staff sets it counts in. The keys are remembered on the agent so a policy change
+-- (queues or channels removed) never leaves a stale entry behind.
 local function refresh_pools(a)
+  local want, keys = {}, {}
   for _, qual in ipairs(a.quals) do
     local qp = POLICY.queues[qual.q]
     if qp then
       for _, ch in ipairs(qp.channels) do
-        local key = k_pool(qual.q, qual.s, ch)
+        local pool, staff = k_pool(qual.q, qual.s, ch), k_staff(qual.q, qual.s, ch)
         if can_take(a, ch) then
-          redis.call('ZADD', key, pool_score(a, qual, qp.strategy), a.id)
+          redis.call('ZADD', pool, pool_score(a, qual, qp.strategy), a.id)
+          want[pool] = true
+          keys[#keys + 1] = pool
         else
-          redis.call('ZREM', key, a.id)
+          redis.call('ZREM', pool, a.id)
+        end
+        if a.state ~= 'offline' and has(a.channels, ch) then
+          redis.call('SADD', staff, a.id)
+          want[staff] = true
+          keys[#keys + 1] = staff
+        else
+          redis.call('SREM', staff, a.id)
         end
       end
     end
   end
+  for _, key in ipairs(a.pools) do
+    if not want[key] then drop_index(key, a.id) end
+  end
+  a.pools = keys
+  redis.call('HSET', k_agent(a.id), 'pools', #keys > 0 and cjson.encode(keys) or '[]')
 end
 
 local function leave_pools(a)
+  for _, key in ipairs(a.pools) do drop_index(key, a.id) end
   for _, qual in ipairs(a.quals) do
     local qp = POLICY.queues[qual.q]
     if qp then
-      for _, ch in ipairs(qp.channels) do redis.call('ZREM', k_pool(qual.q, qual.s, ch), a.id) end
+      for _, ch in ipairs(qp.channels) do
+        redis.call('ZREM', k_pool(qual.q, qual.s, ch), a.id)
+        redis.call('SREM', k_staff(qual.q, qual.s, ch), a.id)
+      end
     end
   end
+  a.pools = {}
+  redis.call('HSET', k_agent(a.id), 'pools', '[]')
 end
 
 local function save_agent_load(a)
@@ -123,13 +183,32 @@ local function declined_by(cid, aid)
   return redis.call('SISMEMBER', k_contact(cid) .. ':declined', aid) == 1
 end
 
+-- The waiting set a queued contact sits in: its last agent's, or its queue step's.
+local function wait_key(c)
+  if c.pref ~= '' then return k_prefwait(c.pref) end
+  return k_wait(c.queue, c.step, c.channel)
+end
+
+local function leave_wait(c)
+  redis.call('ZREM', k_wait(c.queue, c.step, c.channel), c.id)
+  if c.pref ~= '' then redis.call('ZREM', k_prefwait(c.pref), c.id) end
+end
+
+-- Re-prioritise a contact (tier, priority or escalation changed): one ZADD, effective at
+-- once. `offset_ms` is its lead over its arrival time (Policy.priority_offset_ms).
+local function rescore_contact(c, offset_ms)
+  c.score = c.arrival - offset_ms
+  redis.call('HSET', k_contact(c.id), 'score', c.score, 'offset', offset_ms)
+  if c.state == 'queued' then redis.call('ZADD', wait_key(c), c.score, c.id) end
+end
+
 local function offer_contact(c, a)
   local cost = POLICY.channels[c.channel].cost
   local oid = 'of-' .. redis.call('INCR', 'or:seq:offer')
   local expires = NOW + (POLICY.offer_timeout_ms or 20000)
   redis.call('HSET', k_offer(oid), 'contact', c.id, 'agent', a.id, 'state', 'pending',
     'issued_at', NOW, 'expires_at', expires, 'queue', c.queue, 'channel', c.channel)
-  redis.call('ZREM', k_wait(c.queue, c.step, c.channel), c.id)
+  leave_wait(c)
   redis.call('HSET', k_contact(c.id), 'state', 'offered', 'offer', oid, 'agent', a.id)
   c.state = 'offered'
   a.load = a.load + cost
@@ -137,47 +216,81 @@ local function offer_contact(c, a)
   a.rr = tonumber(redis.call('INCR', 'or:seq:rr'))
   save_agent_load(a)
   redis.call('SADD', k_agent(a.id) .. ':offers', oid)
-  redis.call('ZADD', K_TIMERS, expires, 'offer:' .. oid)
+  arm('offer:' .. oid, expires)
   refresh_pools(a)
   emit('omniroute.offer.issued.v1', c.id, {offer_id = oid, contact_id = c.id, agent_id = a.id,
     queue = c.queue, channel = c.channel, expires_at_ms = expires})
   return oid
 end
 
--- Give a waiting contact to the best eligible agent of its pool, if any.
-local function push_contact(c)
+-- When only agents who declined a contact could take it, they get it again after a
+-- pause (retry timer) rather than never; NX keeps the first due time.
+local function arm_reoffer(cid)
+  redis.call('ZADD', K_TIMERS, 'NX', NOW + (POLICY.reoffer_delay_ms or 10000), 'retry:' .. cid)
+end
+
+-- Give a waiting contact to the best eligible agent of its pool, if any. Decliners are
+-- skipped unless `allow_declined` (the re-offer timer found nobody else).
+local function push_contact(c, allow_declined)
+  if c.state ~= 'queued' then return nil end
+  if c.pref ~= '' then
+    local a = load_agent(c.pref)
+    if a and can_take(a, c.channel) and not declined_by(c.id, a.id) then return offer_contact(c, a) end
+    return nil
+  end
   local ids = redis.call('ZRANGE', k_pool(c.queue, c.step, c.channel), 0, 9)
+  local decliner = nil
   for _, aid in ipairs(ids) do
-    if not declined_by(c.id, aid) then
-      local a = load_agent(aid)
-      if a and can_take(a, c.channel) then return offer_contact(c, a) end
+    local a = load_agent(aid)
+    if a and can_take(a, c.channel) then
+      if not declined_by(c.id, aid) then return offer_contact(c, a) end
+      decliner = decliner or a
     end
   end
+  if decliner then
+    if allow_declined then return offer_contact(c, decliner) end
+    arm_reoffer(c.id)
+  end
   return nil
+end
+
+-- The best contact this agent could take now: its own returning customers first, then
+-- the lowest score across the heads of every waiting set it qualifies for.
+local function best_waiting(a)
+  for _, cid in ipairs(redis.call('ZRANGE', k_prefwait(a.id), 0, 4)) do
+    local c = load_contact(cid)
+    if c and can_take(a, c.channel) and not declined_by(cid, a.id) then return cid, nil end
+  end
+  local best_id, best_score, declined = nil, nil, nil
+  for _, qual in ipairs(a.quals) do
+    local qp = POLICY.queues[qual.q]
+    if qp then
+      for _, ch in ipairs(qp.channels) do
+        if can_take(a, ch) then
+          local head = redis.call('ZRANGE', k_wait(qual.q, qual.s, ch), 0, 9, 'WITHSCORES')
+          for i = 1, #head, 2 do
+            local score = tonumber(head[i + 1])
+            if not declined_by(head[i], a.id) then
+              if not best_score or score < best_score then best_id, best_score = head[i], score end
+              break
+            end
+            declined = declined or head[i]
+          end
+        end
+      end
+    end
+  end
+  return best_id, declined
 end
 
 -- A freed agent takes the best waiting contacts across every queue it serves.
 local function pull_for_agent(a)
   for _ = 1, 10 do
-    local best_id, best_score = nil, nil
-    for _, qual in ipairs(a.quals) do
-      local qp = POLICY.queues[qual.q]
-      if qp then
-        for _, ch in ipairs(qp.channels) do
-          if can_take(a, ch) then
-            local head = redis.call('ZRANGE', k_wait(qual.q, qual.s, ch), 0, 4, 'WITHSCORES')
-            for i = 1, #head, 2 do
-              local score = tonumber(head[i + 1])
-              if not declined_by(head[i], a.id) then
-                if not best_score or score < best_score then best_id, best_score = head[i], score end
-                break
-              end
-            end
-          end
-        end
-      end
+    local best_id, declined = best_waiting(a)
+    if not best_id then
+      if declined then arm_reoffer(declined) end
+      return
     end
-    if not best_id then return end
     offer_contact(load_contact(best_id), a)
   end
 end
@@ -189,12 +302,102 @@ local function release(a, channel)
   a.busy[channel] = math.max(0, (a.busy[channel] or 0) - 1)
 end
 
+-- The first step at or after `from` that has eligible (logged-in) agents, passing over
+-- steps marked skip_if_no_eligible that nobody staffed could serve.
+local function skip_steps(q, ch, from)
+  local qp = POLICY.queues[q]
+  local s = from
+  while s < qp.steps - 1 and qp.step_skip and qp.step_skip[s + 1]
+    and redis.call('SCARD', k_staff(q, s, ch)) == 0 do
+    s = s + 1
+  end
+  return s
+end
+
+local function arm_step_timer(c)
+  local qp = POLICY.queues[c.queue]
+  local t = qp.step_timeout_ms and qp.step_timeout_ms[c.step + 1] or -1
+  if t >= 0 and c.step < qp.steps - 1 then arm('step:' .. c.id .. ':' .. (c.step + 1), NOW + t) end
+end
+
+-- Put a queued contact in queue `q` (arrival or overflow): first eligible step, step and
+-- max-wait timers. Its score (arrival and tier) is kept, so it keeps its place.
+local function enter_queue(c, q)
+  local qp = POLICY.queues[q]
+  c.queue, c.qstart, c.state = q, NOW, 'queued'
+  c.step = skip_steps(q, c.channel, 0)
+  redis.call('HSET', k_contact(c.id), 'queue', q, 'step', c.step, 'qstart', NOW, 'state', 'queued')
+  redis.call('ZADD', wait_key(c), c.score, c.id)
+  arm_step_timer(c)
+  if (qp.max_wait_ms or -1) >= 0 then arm('maxwait:' .. c.id, NOW + qp.max_wait_ms) else disarm('maxwait:' .. c.id) end
+end
+
+-- Move a queued or offered contact to step `s` of its queue (a step expired).
+local function advance_step(c, s)
+  s = skip_steps(c.queue, c.channel, s)
+  if c.state == 'queued' and c.pref == '' then
+    redis.call('ZREM', k_wait(c.queue, c.step, c.channel), c.id)
+    redis.call('ZADD', k_wait(c.queue, s, c.channel), c.score, c.id)
+  end
+  c.step = s
+  redis.call('HSET', k_contact(c.id), 'step', s)
+  arm_step_timer(c)
+  emit('omniroute.contact.escalated.v1', c.id, {contact_id = c.id, queue = c.queue, step = s})
+end
+
+local function waiting_count(q)
+  local qp = POLICY.queues[q]
+  local n = 0
+  for s = 0, qp.steps - 1 do
+    for _, ch in ipairs(qp.channels) do n = n + redis.call('ZCARD', k_wait(q, s, ch)) end
+  end
+  return n
+end
+
+-- The queue is full or the contact waited too long: to the overflow queue (keeping its
+-- place by arrival and tier) or out of the queue as a callback request.
+local function overflow(c, reason)
+  local qp = POLICY.queues[c.queue]
+  leave_wait(c)
+  disarm('step:' .. c.id .. ':' .. (c.step + 1))
+  disarm('maxwait:' .. c.id)
+  disarm('pref:' .. c.id)
+  c.pref, c.overdue = '', ''
+  redis.call('HSET', k_contact(c.id), 'pref', '', 'overdue', '')
+  if qp.overflow_queue and qp.overflow_queue ~= '' then
+    enter_queue(c, qp.overflow_queue)
+    emit('omniroute.contact.requeued.v1', c.id, {contact_id = c.id, queue = c.queue, reason = 'overflow_' .. reason})
+    return
+  end
+  c.state = 'overflowed'
+  redis.call('HSET', k_contact(c.id), 'state', 'overflowed', 'ended_at', NOW, 'end_reason', reason)
+  emit('omniroute.contact.overflowed.v1', c.id, {contact_id = c.id, queue = c.queue, channel = c.channel,
+    reason = reason, action = qp.overflow_action, wait_ms = NOW - c.enqueued_at})
+end
+
+-- A new contact in its queue: offer it, or overflow while its queue is over its cap.
+local function settle_new(c)
+  for _ = 1, 10 do
+    push_contact(c)
+    if c.state ~= 'queued' then return end
+    local qp = POLICY.queues[c.queue]
+    if (qp.max_waiting or -1) < 0 or waiting_count(c.queue) <= qp.max_waiting then return end
+    overflow(c, 'queue_full')
+  end
+end
+
+-- Back to waiting at its original place (same score and step), open to every agent.
 local function requeue(c, reason)
-  redis.call('HSET', k_contact(c.id), 'state', 'queued', 'offer', '', 'agent', '')
+  if c.pref ~= '' then
+    redis.call('ZREM', k_prefwait(c.pref), c.id)
+    disarm('pref:' .. c.id)
+  end
+  c.pref = ''
+  redis.call('HSET', k_contact(c.id), 'state', 'queued', 'offer', '', 'agent', '', 'pref', '')
   c.state = 'queued'
-  -- The original score keeps the contact's original place.
   redis.call('ZADD', k_wait(c.queue, c.step, c.channel), c.score, c.id)
   emit('omniroute.contact.requeued.v1', c.id, {contact_id = c.id, queue = c.queue, reason = reason})
+  if c.overdue == '1' then overflow(c, 'max_wait') end
 end
 
 -- End a pending offer (declined, expired, agent gone) and route both sides again.
@@ -202,7 +405,7 @@ local function close_offer(oid, o, outcome, reason)
   local a = load_agent(o.agent)
   local c = load_contact(o.contact)
   redis.call('HSET', k_offer(oid), 'state', outcome)
-  redis.call('ZREM', K_TIMERS, 'offer:' .. oid)
+  disarm('offer:' .. oid)
   redis.call('SREM', k_agent(o.agent) .. ':offers', oid)
   redis.call('SADD', k_contact(o.contact) .. ':declined', o.agent)
   local data = {offer_id = oid, contact_id = o.contact, agent_id = o.agent}
@@ -219,4 +422,27 @@ local function close_offer(oid, o, outcome, reason)
   end
   if a then pull_for_agent(a) end
   return a, c
+end
+
+-- Withdraw every pending offer of an agent who went away (offline, paused).
+local function withdraw_offers(aid, reason)
+  for _, oid in ipairs(redis.call('SMEMBERS', k_agent(aid) .. ':offers')) do
+    local o = hgetall(k_offer(oid))
+    if o and o.state == 'pending' then close_offer(oid, o, 'expired', reason) end
+  end
+end
+
+-- Returning customers held for an agent who went offline go to everyone at once.
+local function release_preferred(aid)
+  for _, cid in ipairs(redis.call('ZRANGE', k_prefwait(aid), 0, -1)) do
+    local c = load_contact(cid)
+    redis.call('ZREM', k_prefwait(aid), cid)
+    if c and c.state == 'queued' and c.pref == aid then
+      disarm('pref:' .. cid)
+      c.pref = ''
+      redis.call('HSET', k_contact(cid), 'pref', '')
+      redis.call('ZADD', k_wait(c.queue, c.step, c.channel), c.score, cid)
+      push_contact(c)
+    end
+  end
 end

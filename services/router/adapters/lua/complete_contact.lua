@@ -12,7 +12,13 @@ emit('omniroute.contact.completed.v1', cid, {contact_id = cid, agent_id = aid, q
   channel = c.channel, handle_ms = NOW - tonumber(c.assigned_at), disposition = disposition})
 if a then
   release(a, c.channel)
-  if a.load == 0 then a.idle_since = NOW end
+  a.idle_since = NOW  -- longest idle counts from the end of the agent's last contact
+  -- Wrap-up: after-contact work before new offers; the wrapup timer makes them available.
+  local wrap = POLICY.channels[c.channel] and POLICY.channels[c.channel].wrapup_ms or 0
+  if wrap > 0 and (a.state == 'available' or a.state == 'wrapup') then
+    set_agent_state(a, 'wrapup', '')
+    redis.call('ZADD', K_TIMERS, 'GT', NOW + wrap, 'wrapup:' .. aid)  -- adds, or extends only
+  end
   save_agent_load(a)
   refresh_pools(a)
   pull_for_agent(a)

@@ -5,7 +5,7 @@ if redis.call('SET', dedupe, '1', 'NX', 'EX', 604800) == false then return 'dupl
 local c = load_contact(cid)
 if not c then return 'not_found' end
 if c.state == 'queued' or c.state == 'offered' then
-  redis.call('ZREM', k_wait(c.queue, c.step, c.channel), cid)
+  leave_wait(c)
   redis.call('HSET', k_contact(cid), 'state', 'abandoned', 'ended_at', NOW, 'end_reason', reason)
   emit('omniroute.contact.abandoned.v1', cid, {contact_id = cid, queue = c.queue, channel = c.channel,
     wait_ms = NOW - c.enqueued_at})

@@ -1,17 +1,37 @@
 -- ARGV: now, dedupe_key, contact_id, json {channel, queue, tier, intent, customer_id,
---       offset_ms, skills, data}
+--       offset_ms, skills, data, conversation_id?}
 -- Idempotent on the event id (dedupe_key) and on the contact id.
 local dedupe, cid, spec = ARGV[2], ARGV[3], cjson.decode(ARGV[4])
 if redis.call('SET', dedupe, '1', 'NX', 'EX', 604800) == false then return 'duplicate' end
 if redis.call('EXISTS', k_contact(cid)) == 1 then return 'exists' end
-if not POLICY.queues[spec.queue] or not POLICY.channels[spec.channel] then return 'no_queue' end
-local score = NOW - spec.offset_ms
+local qp = POLICY.queues[spec.queue]
+if not qp or not POLICY.channels[spec.channel] then return 'no_queue' end
+local conv = spec.conversation_id
+if type(conv) ~= 'string' then conv = '' end
+local arrival = next_arrival()
 redis.call('HSET', k_contact(cid), 'state', 'queued', 'channel', spec.channel, 'queue', spec.queue,
   'step', 0, 'tier', spec.tier, 'intent', spec.intent, 'customer', spec.customer_id,
-  'score', score, 'enqueued_at', NOW, 'data', spec.data)
-redis.call('ZADD', k_wait(spec.queue, 0, spec.channel), score, cid)
+  'score', arrival - spec.offset_ms, 'arrival', arrival, 'offset', spec.offset_ms, 'enqueued_at', NOW,
+  'qstart', NOW, 'conv', conv, 'data', spec.data)
 emit('omniroute.contact.queued.v1', cid, {contact_id = cid, queue = spec.queue, channel = spec.channel,
   tier = spec.tier, customer_id = spec.customer_id, required_skills = spec.skills})
 local c = load_contact(cid)
-push_contact(c)
+-- A returning customer waits for their last agent first, for the queue's preferred time.
+if conv ~= '' and (qp.preferred_ms or -1) > 0 then
+  local aid = redis.call('GET', k_conv(conv))
+  local a = aid and load_agent(aid)
+  if a and a.state ~= 'offline' and has(a.channels, spec.channel) then
+    for _, qual in ipairs(a.quals) do
+      if qual.q == spec.queue then
+        c.pref = aid
+        redis.call('HSET', k_contact(cid), 'pref', aid)
+        arm('pref:' .. cid, NOW + qp.preferred_ms)
+        break
+      end
+    end
+  end
+end
+enter_queue(c, spec.queue)
+settle_new(c)
+if c.state == 'overflowed' then return 'overflowed' end
 return 'queued'

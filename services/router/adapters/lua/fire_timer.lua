@@ -1,25 +1,88 @@
 -- ARGV: now, member. Fires a due timer; re-checks state so firing twice is harmless.
+-- Members: offer:<id> | presence:<agent> | wrapup:<agent> | step:<contact>:<step> |
+--          maxwait:<contact> | pref:<contact> | retry:<contact>
 local member = ARGV[2]
 local due = redis.call('ZSCORE', K_TIMERS, member)
 if not due or tonumber(due) > NOW then return 'not_due' end
 redis.call('ZREM', K_TIMERS, member)
 local kind, id = string.match(member, '^(%a+):(.+)$')
+
 if kind == 'offer' then
   local o = hgetall(k_offer(id))
   if not o or o.state ~= 'pending' then return 'stale' end
-  redis.call('HINCRBY', k_agent(o.agent), 'misses', 1)
+  -- A timeout is a miss; a run of them pauses the agent before they are offered more.
+  local misses = redis.call('HINCRBY', k_agent(o.agent), 'misses', 1)
+  local a = load_agent(o.agent)
+  local paused = a and a.state == 'available' and misses >= (POLICY.max_missed_offers or 3)
+  if paused then
+    set_agent_state(a, 'not_ready', 'missed_offers')
+    redis.call('HSET', k_agent(o.agent), 'misses', 0)
+    refresh_pools(a)
+  end
   close_offer(id, o, 'expired', 'timeout')
-  return 'expired'
+  if paused then withdraw_offers(o.agent, 'agent_not_ready') end
+  return paused and 'paused' or 'expired'
 end
+
 if kind == 'presence' then
   local a = load_agent(id)
   if not a or a.state == 'offline' then return 'stale' end
   set_agent_state(a, 'offline', 'presence_timeout')
   refresh_pools(a)
-  for _, oid in ipairs(redis.call('SMEMBERS', k_agent(id) .. ':offers')) do
-    local o = hgetall(k_offer(oid))
-    if o and o.state == 'pending' then close_offer(oid, o, 'expired', 'agent_offline') end
-  end
+  withdraw_offers(id, 'agent_offline')
+  release_preferred(id)
   return 'offline'
+end
+
+if kind == 'wrapup' then
+  local a = load_agent(id)
+  if not a or a.state ~= 'wrapup' then return 'stale' end
+  set_agent_state(a, 'available', '')
+  refresh_pools(a)
+  pull_for_agent(a)
+  return 'available'
+end
+
+if kind == 'step' then
+  local cid, n = string.match(id, '^(.*):(%d+)$')
+  n = tonumber(n)
+  local c = cid and load_contact(cid)
+  if not c or c.step ~= n - 1 or (c.state ~= 'queued' and c.state ~= 'offered') then return 'stale' end
+  advance_step(c, n)
+  push_contact(c)
+  return 'escalated'
+end
+
+local c = load_contact(id)
+if not c then return 'stale' end
+
+if kind == 'maxwait' then
+  if c.state == 'offered' then
+    -- Let the offer play out; overflow happens if it comes back (requeue).
+    redis.call('HSET', k_contact(id), 'overdue', '1')
+    return 'overdue'
+  end
+  if c.state ~= 'queued' then return 'stale' end
+  overflow(c, 'max_wait')
+  settle_new(c)
+  return 'overflowed'
+end
+
+if kind == 'pref' then
+  if c.pref == '' then return 'stale' end
+  local was = c.pref
+  redis.call('HSET', k_contact(id), 'pref', '')
+  if c.state ~= 'queued' then return 'released' end
+  redis.call('ZREM', k_prefwait(was), id)
+  c.pref = ''
+  redis.call('ZADD', k_wait(c.queue, c.step, c.channel), c.score, id)
+  push_contact(c)
+  return 'released'
+end
+
+if kind == 'retry' then
+  if c.state ~= 'queued' then return 'stale' end
+  push_contact(c, true)
+  return 'retried'
 end
 return 'unknown'

@@ -1,0 +1,14 @@
+-- ARGV: doc_json, compiled_json, source, mode (file | api). Not prefixed with common.lua.
+-- The active policy lives in Redis with a version every replica polls. A policy file is
+-- installed only when it differs from the file installed last (so an API change survives
+-- replica restarts); the API always installs. Returns the new version, or 0: unchanged.
+local doc, compiled, source, mode = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
+if mode == 'file' then
+  if redis.call('EXISTS', 'or:policy:doc') == 1 and redis.call('GET', 'or:policy:source') == source then
+    return 0
+  end
+  redis.call('SET', 'or:policy:source', source)
+end
+redis.call('SET', 'or:policy:doc', doc)
+redis.call('SET', 'or:policy', compiled)
+return redis.call('INCR', 'or:policy:version')
