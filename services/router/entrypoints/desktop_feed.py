@@ -17,6 +17,7 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from shared import logging as log
 from shared import topics
+from shared.consumer_loop import TRANSIENT
 from shared.cloudevents import Envelope, InvalidEvent, decode, new_event
 from shared.events import CHAT, MessagePosted, event_type
 from shared.kafka import make_consumer, publish
@@ -166,7 +167,15 @@ class DesktopFeed:
         handler = HANDLERS.get(event.type)
         if handler is None:
             return
-        try:
-            await handler(event, self.desk)
-        except Exception:  # a push that failed must not stop the feed for everyone else
-            logger.exception("desktop_feed_error", type=event.type, id=event.id)
+        delay = 0.2
+        while True:
+            try:
+                await handler(event, self.desk)
+                return
+            except TRANSIENT as exc:  # Redis or Kafka down: wait, so no transcript line is lost
+                logger.warning("desktop_feed_paused", error=repr(exc), retry_in=delay)
+            except Exception:  # a push that failed must not stop the feed for everyone else
+                logger.exception("desktop_feed_error", type=event.type, id=event.id)
+                return
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 5.0)

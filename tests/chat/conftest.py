@@ -1,0 +1,152 @@
+"""Chat e2e: a real router and chat gateway (uvicorn on free ports) on the real Kafka
+and Redis of the `infra` fixture, driven by Debian's Chromium through Playwright."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import shutil
+import socket
+import uuid
+from dataclasses import dataclass
+
+import httpx
+import pytest
+import uvicorn
+from redis.asyncio import Redis
+
+from services.chat_gateway.app import create_app as create_chat_app
+from services.chat_gateway.settings import ChatSettings
+from services.router.app import create_app as create_router_app
+from services.router.settings import RouterSettings
+from shared import topics
+from tests.support.kafka_watch import Watch
+from tests.support.poll import until
+
+ADMIN_TOKEN = "chat-test-admin-token"
+ADMIN = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
+CHROMIUM = os.environ.get("OMNIROUTE_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync", "--no-first-run", "--disable-quic"]
+CONNECT_RATE = 40
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@contextlib.asynccontextmanager
+async def serve(app):
+    """A real HTTP/WebSocket server for `app` on a free port; yields its base URL."""
+    port = _free_port()
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    task = asyncio.create_task(server.serve())
+    await until(lambda: server.started or task.done(), 30, what="uvicorn start")
+    if task.done():
+        task.result()
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        await task
+
+
+async def _resolve_positions(consumer) -> None:
+    """'latest' is resolved lazily: pin it now so events produced later are seen."""
+    await until(lambda: consumer.assignment(), 30, what="partition assignment")
+    for tp in consumer.assignment():
+        await consumer.position(tp)
+
+
+@dataclass
+class Stack:
+    router_url: str
+    chat_url: str
+    http: httpx.AsyncClient
+    routing: Watch
+    contacts: Watch
+
+    @property
+    def ws_url(self) -> str:
+        return self.chat_url.replace("http://", "ws://") + "/ws"
+
+    async def agent(self, agent_id: str, name: str, skills=None, capacity: int = 100, login: bool = False) -> str:
+        r = await self.http.post(f"{self.router_url}/v1/agents", headers=ADMIN, json={
+            "id": agent_id, "name": name, "skills": skills or {"support": 3}, "channels": ["chat"],
+            "capacity": capacity})
+        assert r.status_code == 201, r.text
+        token = r.json()["token"]
+        if login:
+            r = await self.http.post(f"{self.router_url}/v1/agents/{agent_id}/login",
+                                     headers={"Authorization": f"Bearer {token}"})
+            assert r.status_code == 200, r.text
+        return token
+
+
+@pytest.fixture
+async def stack(infra):
+    kafka = getattr(infra, "kafka_bootstrap", None) or infra["kafka_bootstrap"]
+    redis_url = getattr(infra, "redis_url", None) or infra["redis_url"]
+    redis = Redis.from_url(redis_url)
+    await redis.flushdb()  # a clean routing and chat state per test
+    await redis.aclose()
+    group = f"test-chat-router-{uuid.uuid4().hex[:8]}"
+    router_app = create_router_app(RouterSettings(
+        kafka_bootstrap=kafka, redis_url=redis_url, admin_token=ADMIN_TOKEN, router_group=group,
+        offset_reset="latest", timer_interval_ms=50))
+    chat_app = create_chat_app(ChatSettings(
+        kafka_bootstrap=kafka, redis_url=redis_url, chat_secret="chat-test-secret", chat_abandon_grace_s=1.0,
+        chat_connect_rate_per_min=CONNECT_RATE))
+    async with (
+        serve(router_app) as router_url,
+        serve(chat_app) as chat_url,
+        Watch(kafka, topics.ROUTING) as routing,
+        Watch(kafka, topics.CONTACTS, topics.MESSAGES) as contacts,
+        httpx.AsyncClient(timeout=10, trust_env=False) as http,
+    ):
+        await _resolve_positions(router_app.state.router.consumer)
+        await _resolve_positions(router_app.state.desktop.consumer)
+        await _resolve_positions(chat_app.state.deps.gateway.consumer)
+        await until(lambda: _ready(http, chat_url), 30, what="chat gateway ready")
+        await until(lambda: _ready(http, router_url), 30, what="router ready")
+        yield Stack(router_url=router_url, chat_url=chat_url, http=http, routing=routing, contacts=contacts)
+
+
+async def _ready(http: httpx.AsyncClient, url: str) -> bool:
+    return (await http.get(f"{url}/readyz")).status_code == 200
+
+
+@pytest.fixture(scope="session")
+async def browser():
+    if not shutil.which(CHROMIUM):
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(f"Chromium not found at {CHROMIUM}", pytrace=False)
+        pytest.skip(f"Chromium not found at {CHROMIUM}")
+    from playwright.async_api import async_playwright
+
+    async with async_playwright() as pw:
+        chromium = await pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield chromium
+        await chromium.close()
+
+
+@pytest.fixture
+async def pages(browser):
+    """New isolated browser contexts; every page records dialogs (none may fire)."""
+    contexts, dialogs = [], []
+
+    async def new_page(context=None, width: int = 1280, height: int = 800):
+        if context is None:
+            context = await browser.new_context(viewport={"width": width, "height": height})
+            contexts.append(context)
+        page = await context.new_page()
+        page.on("dialog", lambda d: (dialogs.append(d.message), asyncio.ensure_future(d.dismiss())))
+        return page
+
+    new_page.dialogs = dialogs
+    yield new_page
+    for c in contexts:
+        await c.close()

@@ -1,0 +1,255 @@
+"""A customer in the widget and an agent at the desktop, in Chromium, on the real stack."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+import websockets
+from playwright.async_api import expect
+
+from tests.support.poll import until
+
+pytestmark = pytest.mark.chat
+
+XSS = "<img src=x onerror=alert(1)>"
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+WAIT_MS = 20_000
+
+
+async def open_desktop(pages, stack, agent_id: str, token: str):
+    page = await pages()
+    await page.goto(f"{stack.router_url}/desktop")
+    await page.fill("input[name=agent_id]", agent_id)
+    await page.fill("input[name=token]", token)
+    await page.click("text=Sign in")
+    await expect(page.get_by_test_id("presence")).to_have_text("available", timeout=WAIT_MS)
+    await expect(page.get_by_test_id("link")).to_have_text("connected", timeout=WAIT_MS)
+    return page
+
+
+async def open_widget(pages, stack, name: str, email: str, topic: str = "general", page=None):
+    page = page or await pages(width=420, height=640)  # the size it has when embedded
+    await page.goto(f"{stack.chat_url}/widget")
+    await page.fill("input[name=name]", name)
+    await page.fill("input[name=email]", email)
+    await page.select_option("select[name=topic]", topic)
+    await page.click("text=Start chat")
+    return page
+
+
+async def say(page, form: str, text: str) -> None:
+    await page.fill(f"#{form} input[name=text]", text)
+    await page.press(f"#{form} input[name=text]", "Enter")
+
+
+async def test_customer_and_agent_chat_from_queue_to_wrap_up(stack, pages):
+    token = await stack.agent("alice", "Alice Agent")
+    widget = await open_widget(pages, stack, "Carol Customer", "carol@example.com", topic="billing")
+    # billing needs skill billing>=3: nobody yet, so Carol waits and sees her place.
+    status = widget.get_by_test_id("status")
+    await expect(status).to_contain_text("You are number 1 in the queue", timeout=WAIT_MS)
+    await expect(status).to_contain_text("wait")
+    await say(widget, "composer", "Hello, I was charged twice")
+    await say(widget, "composer", XSS)
+    log = widget.get_by_test_id("log")
+    await expect(log.locator("li")).to_have_count(2, timeout=WAIT_MS)
+
+    r = await stack.http.put(f"{stack.router_url}/v1/agents/alice", headers={"Authorization": "Bearer chat-test-admin-token"},
+                             json={"name": "Alice Agent", "skills": {"billing": 4}, "channels": ["chat"], "capacity": 100})
+    assert r.status_code == 200, r.text
+    desk = await open_desktop(pages, stack, "alice", token)
+    offer = desk.get_by_test_id("offer")
+    await expect(offer).to_have_count(1, timeout=WAIT_MS)
+    await expect(offer).to_contain_text("chat · billing")
+    await expect(offer).to_contain_text("Carol Customer")
+    await expect(offer.get_by_test_id("countdown")).to_have_text(__import__("re").compile(r"^\d+ s to answer$"))
+    await offer.get_by_role("button", name="Accept").click()
+
+    # accepted: the contact is active, the pane shows what Carol wrote while waiting
+    await expect(desk.get_by_test_id("contact")).to_have_count(1, timeout=WAIT_MS)
+    agent_log = desk.get_by_test_id("agent-log")
+    await expect(agent_log).to_contain_text("Hello, I was charged twice", timeout=WAIT_MS)
+    await expect(agent_log.locator("li", has_text=XSS)).to_have_count(1, timeout=WAIT_MS)
+    await expect(desk.get_by_test_id("ctx-tier")).to_have_text("basic", timeout=WAIT_MS)
+    await expect(desk.get_by_test_id("ctx-address")).to_have_text("carol@example.com")
+    await expect(log).to_contain_text("Alice Agent joined", timeout=WAIT_MS)
+    await expect(status).to_have_text("Connected to an agent")
+
+    await say(desk, "reply", "Hi Carol, I am refunding the second charge")
+    await expect(log.locator("li[data-sender=agent]")).to_contain_text("Hi Carol, I am refunding", timeout=WAIT_MS)
+    await expect(agent_log).to_contain_text("Alice Agent joined")
+
+    # the payload is shown literally on both pages and never became an element
+    for page, pane in ((widget, log), (desk, agent_log)):
+        await expect(pane.locator("li", has_text=XSS)).to_have_count(1)
+        assert await pane.locator("img").count() == 0
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    await widget.screenshot(path=str(SCREENSHOTS / "chat-widget.png"))
+    await desk.screenshot(path=str(SCREENSHOTS / "agent-desktop.png"))
+
+    # network drop: the tab is gone; a new one resumes with the stored token
+    context = widget.context
+    await widget.close()
+    resumed = await pages(context)
+    await resumed.goto(f"{stack.chat_url}/widget")
+    log2 = resumed.get_by_test_id("log")
+    expected = ["Hello, I was charged twice", XSS, "Alice Agent joined", "Hi Carol, I am refunding the second charge"]
+    await expect(log2.locator("li")).to_have_count(len(expected), timeout=WAIT_MS)
+    texts = [t.strip() for t in await log2.locator("li").all_text_contents()]
+    assert [any(t.endswith(e) for t in texts) for e in expected] == [True] * len(expected), texts
+    await say(resumed, "composer", "Thanks, that was quick")
+    await expect(agent_log).to_contain_text("Thanks, that was quick", timeout=WAIT_MS)
+
+    await desk.select_option("select[name=disposition]", "resolved")
+    await desk.get_by_role("button", name="Complete").click()
+    await expect(resumed.get_by_test_id("status")).to_have_text("The agent closed this chat", timeout=WAIT_MS)
+    await expect(desk.get_by_test_id("contact")).to_have_count(0)
+    done = await stack.routing.wait("contact.completed", agent_id="alice")
+    assert done.data.disposition == "resolved"
+    assert pages.dialogs == []
+
+
+async def test_another_customers_token_is_refused(stack, pages):
+    a = await start_ws(stack, "Ann", "ann@example.com")
+    b = await start_ws(stack, "Ben", "ben@example.com")
+
+    # Ben's token on Ann's conversation: refused with 4403, over the socket and HTTP
+    code, reason = await resume_ws(stack, b["token"], a["conversation_id"])
+    assert (code, reason) == (4403, "this token belongs to another conversation")
+    r = await stack.http.get(f"{stack.chat_url}/v1/conversations/{a['conversation_id']}/transcript",
+                             headers=bearer(b["token"]))
+    assert r.status_code == 403, r.text
+    r = await stack.http.get(f"{stack.chat_url}/v1/conversations/{a['conversation_id']}/transcript",
+                             headers=bearer(a["token"]))
+    assert r.status_code == 200 and r.json() == []
+    forged = a["token"][:-3] + ("AAA" if not a["token"].endswith("AAA") else "BBB")
+    assert (await resume_ws(stack, forged, a["conversation_id"]))[0] == 4401
+
+    # the widget with Ben's token stored for Ann's chat shows the refusal, not her chat
+    page = await pages()
+    await page.goto(f"{stack.chat_url}/widget")
+    await page.evaluate("([c, t]) => localStorage.setItem('omniroute.chat', JSON.stringify({conversation_id: c, token: t}))",
+                        [a["conversation_id"], b["token"]])
+    await page.reload()
+    await expect(page.get_by_test_id("error")).to_have_text("That chat belongs to someone else.", timeout=WAIT_MS)
+    await expect(page.get_by_test_id("start-form")).to_be_visible()
+    assert await page.evaluate("localStorage.getItem('omniroute.chat')") is None
+
+
+async def test_agent_b_cannot_accept_or_watch_agent_as_offer(stack, pages):
+    token_a = await stack.agent("ava", "Ava", login=True)
+    token_b = await stack.agent("bob", "Bob", skills={"sales": 3}, login=True)
+    started = await start_ws(stack, "Cy", "cy@example.com")
+    offer = await stack.routing.wait("offer.issued", contact_id=started["conversation_id"])
+    assert offer.data.agent_id == "ava"
+
+    r = await stack.http.post(f"{stack.router_url}/v1/offers/{offer.data.offer_id}/accept", headers=bearer(token_b))
+    assert r.status_code == 403, r.text
+    r = await stack.http.get(f"{stack.router_url}/v1/contacts/{started['conversation_id']}/transcript",
+                             headers=bearer(token_b))
+    assert r.status_code == 403, r.text
+    stream = stack.router_url.replace("http://", "ws://") + "/v1/agents/ava/stream"
+    async with websockets.connect(stream) as ws:  # Bob's token on Ava's stream
+        await ws.send(json.dumps({"type": "auth", "token": token_b}))
+        with pytest.raises(websockets.ConnectionClosed) as closed:
+            await ws.recv()
+    assert closed.value.rcvd.code == 4403
+
+    # the offer is still Ava's, on her desktop
+    desk = await open_desktop(pages, stack, "ava", token_a)
+    await expect(desk.get_by_test_id("offer")).to_have_count(1, timeout=WAIT_MS)
+    r = await stack.http.post(f"{stack.router_url}/v1/offers/{offer.data.offer_id}/accept", headers=bearer(token_a))
+    assert r.status_code == 200, r.text
+    await expect(desk.get_by_test_id("contact")).to_have_count(1, timeout=WAIT_MS)
+
+
+async def test_agent_holds_chats_up_to_capacity(stack, pages):
+    token = await stack.agent("dora", "Dora")
+    desk = await open_desktop(pages, stack, "dora", token)
+    chats = [await start_ws(stack, f"Guest {i}", f"guest{i}@example.com") for i in range(3)]
+    offers = desk.get_by_test_id("offer")
+    await expect(offers).to_have_count(2, timeout=WAIT_MS)  # 2 x 34 of 100; a third would be 102
+    for _ in range(2):
+        await offers.first.get_by_role("button", name="Accept").click()
+        await expect(offers).to_have_count(_ == 0 and 1 or 0, timeout=WAIT_MS)
+    await expect(desk.get_by_test_id("contact")).to_have_count(2, timeout=WAIT_MS)
+    third = chats[2]["conversation_id"]
+    assert stack.routing.of("offer.issued", contact_id=third) == []
+    r = await stack.http.get(f"{stack.router_url}/v1/agents/dora", headers=bearer(token))
+    assert r.json()["load"] == 68
+
+
+async def test_customer_who_leaves_before_an_answer_is_abandoned(stack):
+    async with websockets.connect(stack.ws_url) as ws:
+        await ws.send(json.dumps({"type": "start", "name": "Lea", "customer_id": "cust-lea", "topic": "general"}))
+        started = json.loads(await ws.recv())
+        cid = started["conversation_id"]
+        await stack.routing.wait("contact.queued", contact_id=cid)
+        await ws.send(json.dumps({"type": "leave"}))
+        frames = [json.loads(f) async for f in ws]  # the server says goodbye and closes
+    assert frames[-1] == {"type": "ended", "reason": "customer_left"}, frames
+    assert ws.close_code == 1000
+    ended = await stack.contacts.wait("contact.ended", contact_id=cid)
+    assert ended.data.reason == "customer_left"
+    await stack.routing.wait("contact.abandoned", contact_id=cid)
+
+    # a socket that just drops: after the grace period the contact ends too
+    dropped = await start_ws(stack, "Max", "max@example.com")
+    await stack.routing.wait("contact.queued", contact_id=dropped["conversation_id"])
+    ended = await stack.contacts.wait("contact.ended", contact_id=dropped["conversation_id"])
+    assert ended.data.reason == "customer_disconnected"
+    await stack.routing.wait("contact.abandoned", contact_id=dropped["conversation_id"])
+
+
+async def test_bad_input_closes_the_socket_with_a_reason(stack):
+    cases = [
+        ("not json", 4400, "frame is not JSON"),
+        (json.dumps({"type": "message", "text": "hi"}), 4400, "the first frame must be start or resume"),
+        (json.dumps({"type": "start", "name": "Nobody", "topic": "general"}), 4400, "give an email or a customer id"),
+        (json.dumps({"type": "start", "name": "X", "email": "x@example.com", "topic": "nope"}), 4400, "unknown topic"),
+        (json.dumps({"type": "resume", "token": "garbage"}), 4401, "conversation token is not valid"),
+    ]
+    for frame, code, reason in cases:
+        got_code, got_reason = await first_frame_closes(stack, frame)
+        assert got_code == code and reason in got_reason, (frame, got_code, got_reason)
+    r = await stack.http.get(f"{stack.chat_url}/v1/conversations/x/transcript")
+    assert r.status_code == 401
+    # nothing bad reached Kafka: only the valid start above would have made a contact
+    assert stack.contacts.of("contact.created") == []
+
+    # the public endpoint is rate-limited per address
+    used = len(cases) + 1
+    codes = [(await first_frame_closes(stack, json.dumps({"type": "ping"})))[0] for _ in range(40 - used + 1)]
+    assert codes[:-1] == [4400] * (len(codes) - 1) and codes[-1] == 4429, codes
+    r = await stack.http.get(f"{stack.chat_url}/v1/conversations/x/transcript")
+    assert r.status_code == 429
+
+
+# -- helpers --------------------------------------------------------------------------
+def bearer(token: str) -> dict:
+    return {"Authorization": f"Bearer {token}"}
+
+
+async def start_ws(stack, name: str, email: str) -> dict:
+    """A customer who starts a chat and then drops off (the socket closes)."""
+    async with websockets.connect(stack.ws_url) as ws:
+        await ws.send(json.dumps({"type": "start", "name": name, "email": email, "topic": "general"}))
+        started = json.loads(await ws.recv())
+        assert started["type"] == "started", started
+    await until(lambda: stack.contacts.of("contact.created", id=started["conversation_id"]), 20, what="contact.created")
+    return started
+
+
+async def resume_ws(stack, token: str, conversation_id: str) -> tuple[int, str]:
+    return await first_frame_closes(stack, json.dumps({"type": "resume", "token": token, "conversation_id": conversation_id}))
+
+
+async def first_frame_closes(stack, frame: str) -> tuple[int, str]:
+    async with websockets.connect(stack.ws_url) as ws:
+        await ws.send(frame)
+        with pytest.raises(websockets.ConnectionClosed) as closed:
+            while True:
+                await ws.recv()
+    return closed.value.rcvd.code, closed.value.rcvd.reason
