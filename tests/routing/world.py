@@ -1,0 +1,113 @@
+"""A routing world on the real Redis with an injected clock: drive transitions and
+timers deterministically, read the events the transitions wrote to the outbox."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+
+from services.router import handlers
+from services.router.adapters.state import OUTBOX, RoutingState
+from services.router.domain.policy import Policy, qualifications
+from shared.cloudevents import new_event
+from shared.events import ContactCreated, Customer, event_type
+
+POLICY_FILE = Path(__file__).with_name("policy.yaml")
+START_MS = 1_000_000_000
+
+
+def routing_policy(**overrides) -> Policy:
+    raw = yaml.safe_load(POLICY_FILE.read_text())
+    raw.update(overrides)
+    return Policy.model_validate(raw)
+
+
+def db_url(url: str, db: int) -> str:
+    """The same server, another database: routing tests never touch others' data."""
+    base, _, last = url.rpartition("/")
+    return f"{base}/{db}" if last.isdigit() else f"{url.rstrip('/')}/{db}"
+
+
+@dataclass
+class Clock:
+    now: int = START_MS
+
+    def __call__(self) -> int:
+        return self.now
+
+
+@dataclass
+class World:
+    state: RoutingState
+    policy: Policy
+    clock: Clock
+    seen: str = "0-0"
+    log: list[tuple[str, dict]] = field(default_factory=list)
+
+    @property
+    def redis(self):
+        return self.state.redis
+
+    @property
+    def deps(self) -> handlers.Deps:
+        return handlers.Deps(state=self.state, policy=self.policy)
+
+    async def agent(self, aid: str, skills: dict, channels=("voice", "chat", "email"), capacity: int = 100,
+                    login: bool = True) -> str:
+        await self.state.upsert_agent(aid, {
+            "name": aid, "capacity": capacity, "channels": list(channels), "skills": skills,
+            "sip_uri": "", "quals": qualifications(self.policy, skills)})
+        if login:
+            await self.state.set_agent_state(aid, "available")
+        return aid
+
+    async def contact(self, cid: str | None = None, channel: str = "chat", queue: str | None = "support",
+                      intent: str = "general", tier: str | None = None, conversation: str | None = None,
+                      priority: int = 0) -> str:
+        cid = cid or f"c-{uuid.uuid4().hex[:8]}"
+        data = ContactCreated(id=cid, channel=channel, intent=intent, queue=queue, tier=tier, priority=priority,
+                              conversation_id=conversation, customer=Customer(id=f"cust-{cid}"))
+        env = new_event(event_type("contact.created"), data, source="tests", key=cid)
+        await handlers.contact_created(env, self.deps)
+        return cid
+
+    async def advance(self, ms: int) -> list[str]:
+        """Move the clock and fire every timer now due, as the router's timer loop does."""
+        self.clock.now += ms
+        fired = []
+        while due := await self.state.due_timers(self.clock.now):
+            for member in due:
+                fired.append(f"{member}={await self.state.fire_timer(member)}")
+        return fired
+
+    async def events(self, etype: str | None = None, **match) -> list[dict]:
+        """Events appended since the world began, optionally one type with matching fields."""
+        for entry_id, fields in await self.redis.xrange(OUTBOX, f"({self.seen}" if self.seen != "0-0" else "-"):
+            self.seen = entry_id.decode()
+            self.log.append((fields[b"type"].decode(), json.loads(fields[b"data"])))
+        wanted = etype and event_type(etype)
+        return [d for t, d in self.log
+                if (wanted is None or t == wanted) and all(d.get(k) == v for k, v in match.items())]
+
+    async def offers_to(self, aid: str) -> list[str]:
+        return [o["contact"] for o in await self.state.pending_offers(aid)]
+
+    async def offer_of(self, cid: str) -> dict:
+        c = await self.state.get_contact(cid)
+        assert c["state"] == "offered", c
+        return await self.state.get_offer(c["offer"])
+
+    async def accept(self, cid: str) -> str:
+        o = await self.offer_of(cid)
+        assert await self.state.accept_offer(o["id"], o["agent"]) == "ok"
+        return o["agent"]
+
+    async def contact_state(self, cid: str) -> str:
+        return (await self.state.get_contact(cid))["state"]
+
+    async def agent_field(self, aid: str, name: str) -> str:
+        return (await self.state.get_agent(aid))[name]
