@@ -17,8 +17,8 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from shared import logging as log
 from shared import topics
-from shared.consumer_loop import TRANSIENT
 from shared.cloudevents import Envelope, InvalidEvent, decode, new_event
+from shared.consumer_loop import TRANSIENT
 from shared.events import CHAT, MessagePosted, event_type
 from shared.kafka import make_consumer, publish
 from shared.transcripts import TranscriptStore, message_view
