@@ -1,0 +1,73 @@
+"""The routing policy through the HTTP API (admin only), picked up by another replica
+without a restart. Real Kafka and Redis via the integration harness."""
+
+import uuid
+
+import pytest
+
+from services.router.bootstrap import build
+from services.router.settings import RouterSettings
+from tests.integration.conftest import harness, redis  # noqa: F401  (fixtures)
+from tests.support.router_harness import ADMIN
+
+pytestmark = pytest.mark.routing
+
+
+async def test_admin_reads_and_replaces_the_policy_and_another_replica_follows(harness):
+    r = await harness.http.get("/v1/policy", headers=ADMIN)
+    assert r.status_code == 200, r.text
+    version, doc = r.json()["version"], r.json()["policy"]
+    assert doc["queues"]["support"]["strategy"] == "longest_idle"
+
+    agent = await harness.agent("pat", {"support": 1})
+    assert (await harness.http.get("/v1/policy", headers=agent)).status_code == 403
+    assert (await harness.http.put("/v1/policy", headers=agent, json=doc)).status_code == 403
+
+    doc["queues"]["support"]["strategy"] = "round_robin"
+    doc["offer_timeout_s"] = 33
+    r = await harness.http.put("/v1/policy", headers=ADMIN, json=doc)
+    assert r.status_code == 200, r.text
+    assert r.json()["version"] == version + 1
+    assert (await harness.http.get("/v1/queues", headers=ADMIN)).json()["offer_timeout_s"] == 33
+
+    # a second replica (same Redis, same policy file) picks the new version up
+    s = harness.router.settings
+    other = build(RouterSettings(kafka_bootstrap=s.kafka_bootstrap, redis_url=s.redis_url,
+                                 router_group=f"other-{uuid.uuid4().hex[:6]}"))
+    try:
+        assert other.policy.offer_timeout_s == 20  # from the file
+        await other.sync_policy()
+        assert other.policy_version == version + 1
+        assert other.policy.offer_timeout_s == 33
+        assert other.policy.queues["support"].strategy == "round_robin"
+    finally:
+        await other.redis.aclose()
+
+    cid = await harness.contact()
+    offer = await harness.routing.wait("offer.issued", contact_id=cid)
+    stored = await harness.router.state.get_offer(offer.data.offer_id)
+    assert int(stored["expires_at"]) - int(stored["issued_at"]) == 33_000
+
+
+async def test_invalid_policy_is_refused_with_the_reason(harness):
+    doc = (await harness.http.get("/v1/policy", headers=ADMIN)).json()["policy"]
+    doc["default_queue"] = "nowhere"
+    r = await harness.http.put("/v1/policy", headers=ADMIN, json=doc)
+    assert r.status_code == 422
+    assert "default_queue 'nowhere' is not a queue" in r.text
+    doc["default_queue"] = "support"
+    doc["queues"]["support"]["steps"] = []
+    r = await harness.http.put("/v1/policy", headers=ADMIN, json=doc)
+    assert r.status_code == 422 and "steps" in r.text
+    r = await harness.http.get("/v1/policy", headers=ADMIN)
+    assert r.json()["policy"]["default_queue"] == "support"
+
+
+async def test_policy_that_strands_waiting_contacts_is_a_conflict(harness):
+    cid = await harness.contact(intent="billing")
+    await harness.routing.wait("contact.queued", contact_id=cid)
+    doc = (await harness.http.get("/v1/policy", headers=ADMIN)).json()["policy"]
+    del doc["queues"]["billing"]
+    doc["routes"] = [r for r in doc["routes"] if r["queue"] != "billing"]
+    r = await harness.http.put("/v1/policy", headers=ADMIN, json=doc)
+    assert r.status_code == 409 and "or:wait:billing:0:chat" in r.text
