@@ -45,11 +45,6 @@ class Call:
     def live(self) -> bool:
         return self.phase != Phase.ENDED
 
-    @property
-    def waiting(self) -> bool:
-        """The caller is in the queue (a hang-up now is an abandonment)."""
-        return self.contact_id is not None and self.phase in (Phase.RINGING, Phase.QUEUED)
-
 
 def abandons(call: Call) -> bool:
     """Whether the caller leaving now must produce contact.ended: a contact exists and

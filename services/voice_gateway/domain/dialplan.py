@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
 
 from shared.events import Slug
 
@@ -69,6 +69,11 @@ class DialPlan(_Model):
     menus: dict[str, Menu] = Field(default_factory=dict)
     ivr_timeout_s: float = Field(default=5.0, gt=0)
     callback_digit: Digit = "9"
+
+    @field_validator("numbers")
+    @classmethod
+    def _normalized_numbers(cls, numbers: dict[str, Number]) -> dict[str, Number]:
+        return {normalize(k): v for k, v in numbers.items()}
 
     @model_validator(mode="after")
     def _menus_exist_and_never_loop(self):
