@@ -18,6 +18,10 @@ class VoiceSettings(CommonSettings):
     # outbound address when sip_host is a wildcard.
     sip_public_host: str = ""
     rtp_host: str = Field(default="", description="Where RTP sockets bind; empty means sip_host")
+    # RTP port range (inclusive); 0/0 means any free port. Set it where a firewall or
+    # a container must publish the media ports.
+    rtp_port_min: int = 0
+    rtp_port_max: int = 0
     voice_dialplan: Path = DEFAULT_DIALPLAN
     # RFC 3261 timers: T1 (RTT estimate) and T2 (cap for non-INVITE retransmits).
     sip_t1_ms: int = 500
@@ -26,3 +30,8 @@ class VoiceSettings(CommonSettings):
     voice_submit_timeout_s: float = 10.0
     # Raw 8 kHz G.711 (mu-law for PCMU, a-law for PCMA) or a .wav of it, looped while queued.
     voice_hold_audio: Path | None = None
+
+    def rtp_ports(self) -> range | None:
+        if self.rtp_port_min and self.rtp_port_max >= self.rtp_port_min:
+            return range(self.rtp_port_min, self.rtp_port_max + 1)
+        return None

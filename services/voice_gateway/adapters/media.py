@@ -80,10 +80,22 @@ class RtpSession(asyncio.DatagramProtocol):
             self.transport.close()
 
 
-async def open_session(host: str, on_digit: Callable[[str], None]) -> RtpSession:
+async def open_session(host: str, on_digit: Callable[[str], None], ports: range | None = None) -> RtpSession:
+    """Bind the call's RTP socket: any free port, or one of `ports` (a range a firewall or
+    a container publishes). Even ports only, as RTP convention leaves odd ones to RTCP."""
     loop = asyncio.get_running_loop()
-    _, session = await loop.create_datagram_endpoint(lambda: RtpSession(on_digit), local_addr=(host, 0))
-    return session
+    if not ports:
+        _, session = await loop.create_datagram_endpoint(lambda: RtpSession(on_digit), local_addr=(host, 0))
+        return session
+    candidates = [p for p in ports if p % 2 == 0]
+    start = random.randrange(len(candidates))
+    for port in candidates[start:] + candidates[:start]:
+        try:
+            _, session = await loop.create_datagram_endpoint(lambda: RtpSession(on_digit), local_addr=(host, port))
+            return session
+        except OSError:
+            continue
+    raise OSError(f"no free RTP port in {ports.start}-{ports.stop - 1}")
 
 
 def load_hold_audio(path: Path | None) -> bytes:

@@ -55,7 +55,8 @@ async def _new_call(req: Request, peer: Peer, offer: sdp.Media | None, deps: Dep
     call = Call(call_id=req.call_id, ani=req.from_address.uri.user or "", dnis=req.to_address.uri.user or req.uri.user or "",
                 dialog=dialog, media=offer, local_tag=local_tag, invite_branch=sip.branch_of(req))
     live = Live(call=call, peer=peer, invite=req)
-    live.rtp = await rtp.open_session(deps.rtp_host, lambda digit: ivr.digit_received(live, digit, "rtp", deps))
+    live.rtp = await rtp.open_session(deps.rtp_host, lambda digit: ivr.digit_received(live, digit, "rtp", deps),
+                                      deps.settings.rtp_ports())
     live.rtp.negotiated(offer)
     deps.register(live)
     logger.info("call_offered", call_id=call.call_id, dnis=call.dnis, transport=peer.transport)
