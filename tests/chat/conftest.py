@@ -98,12 +98,12 @@ async def stack(infra):
         kafka_bootstrap=kafka, redis_url=redis_url, admin_token=ADMIN_TOKEN, router_group=group,
         offset_reset="latest", timer_interval_ms=50))
     chat_app = create_chat_app(ChatSettings(
-        kafka_bootstrap=kafka, redis_url=redis_url, chat_secret="chat-test-secret", chat_abandon_grace_s=1.0,
+        kafka_bootstrap=kafka, redis_url=redis_url, chat_secret="chat-test-secret", chat_abandon_grace_s=5.0,
         chat_connect_rate_per_min=CONNECT_RATE))
     async with (
         serve(router_app) as router_url,
         serve(chat_app) as chat_url,
-        Watch(kafka, topics.ROUTING) as routing,
+        Watch(kafka, topics.ROUTING, topics.AGENTS) as routing,
         Watch(kafka, topics.CONTACTS, topics.MESSAGES) as contacts,
         httpx.AsyncClient(timeout=10, trust_env=False) as http,
     ):

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -64,7 +66,7 @@ async def test_customer_and_agent_chat_from_queue_to_wrap_up(stack, pages):
     await expect(offer).to_have_count(1, timeout=WAIT_MS)
     await expect(offer).to_contain_text("chat · billing")
     await expect(offer).to_contain_text("Carol Customer")
-    await expect(offer.get_by_test_id("countdown")).to_have_text(__import__("re").compile(r"^\d+ s to answer$"))
+    await expect(offer.get_by_test_id("countdown")).to_have_text(re.compile(r"^\d+ s to answer$"))
     await offer.get_by_role("button", name="Accept").click()
 
     # accepted: the contact is active, the pane shows what Carol wrote while waiting
@@ -99,6 +101,8 @@ async def test_customer_and_agent_chat_from_queue_to_wrap_up(stack, pages):
     await expect(log2.locator("li")).to_have_count(len(expected), timeout=WAIT_MS)
     texts = [t.strip() for t in await log2.locator("li").all_text_contents()]
     assert [any(t.endswith(e) for t in texts) for e in expected] == [True] * len(expected), texts
+    cid = (await stack.routing.wait("contact.assigned", agent_id="alice")).data.contact_id
+    assert stack.contacts.of("contact.ended", contact_id=cid) == []  # resumed within the grace period
     await say(resumed, "composer", "Thanks, that was quick")
     await expect(agent_log).to_contain_text("Thanks, that was quick", timeout=WAIT_MS)
 
@@ -138,10 +142,10 @@ async def test_another_customers_token_is_refused(stack, pages):
     assert await page.evaluate("localStorage.getItem('omniroute.chat')") is None
 
 
-async def test_agent_b_cannot_accept_or_watch_agent_as_offer(stack, pages):
+async def test_agent_b_cannot_accept_or_watch_agent_as_offer(stack, pages, sockets):
     token_a = await stack.agent("ava", "Ava", login=True)
     token_b = await stack.agent("bob", "Bob", skills={"sales": 3}, login=True)
-    started = await start_ws(stack, "Cy", "cy@example.com")
+    started = await chat_ws(stack, sockets, "Cy", "cy@example.com")
     offer = await stack.routing.wait("offer.issued", contact_id=started["conversation_id"])
     assert offer.data.agent_id == "ava"
 
@@ -156,6 +160,16 @@ async def test_agent_b_cannot_accept_or_watch_agent_as_offer(stack, pages):
         with pytest.raises(websockets.ConnectionClosed) as closed:
             await ws.recv()
     assert closed.value.rcvd.code == 4403
+    async with websockets.connect(stream) as ws:  # her own token: snapshot, then heartbeats
+        await ws.send(json.dumps({"type": "auth", "token": token_a}))
+        hello = json.loads(await ws.recv())
+        assert hello["type"] == "hello" and [o["offer_id"] for o in hello["offers"]] == [offer.data.offer_id]
+        await ws.send(json.dumps({"type": "heartbeat"}))
+        assert json.loads(await ws.recv()) == {"type": "heartbeat", "result": "ok"}
+        await ws.send(json.dumps({"type": "accept", "offer_id": offer.data.offer_id}))  # actions go via the API
+        with pytest.raises(websockets.ConnectionClosed) as closed:
+            await ws.recv()
+    assert closed.value.rcvd.code == 4400
 
     # the offer is still Ava's, on her desktop
     desk = await open_desktop(pages, stack, "ava", token_a)
@@ -165,15 +179,35 @@ async def test_agent_b_cannot_accept_or_watch_agent_as_offer(stack, pages):
     await expect(desk.get_by_test_id("contact")).to_have_count(1, timeout=WAIT_MS)
 
 
-async def test_agent_holds_chats_up_to_capacity(stack, pages):
+async def test_not_ready_with_a_reason_gets_no_offers_until_available(stack, pages, sockets):
+    token = await stack.agent("nina", "Nina")
+    desk = await open_desktop(pages, stack, "nina", token)
+    await desk.select_option("#presence-form select[name=state]", "not_ready")
+    await desk.select_option("#presence-form select[name=reason]", "lunch")
+    await desk.click("#presence-form button")
+    await expect(desk.get_by_test_id("presence")).to_have_text("not ready: lunch", timeout=WAIT_MS)
+    started = await chat_ws(stack, sockets, "Ola", "ola@example.com")
+    await stack.routing.wait("contact.queued", contact_id=started["conversation_id"])
+    assert await desk.get_by_test_id("offer").count() == 0
+    await desk.select_option("#presence-form select[name=state]", "available")
+    await desk.click("#presence-form button")
+    await expect(desk.get_by_test_id("presence")).to_have_text("available", timeout=WAIT_MS)
+    await expect(desk.get_by_test_id("offer")).to_have_count(1, timeout=WAIT_MS)
+    offers = stack.routing.of("offer.issued", contact_id=started["conversation_id"])
+    assert len(offers) == 1 and offers[0].data.agent_id == "nina"
+    states = [e.data.state for e in stack.routing.of("agent.state_changed", agent_id="nina")]
+    assert states[-2:] == ["not_ready", "available"], states
+
+
+async def test_agent_holds_chats_up_to_capacity(stack, pages, sockets):
     token = await stack.agent("dora", "Dora")
     desk = await open_desktop(pages, stack, "dora", token)
-    chats = [await start_ws(stack, f"Guest {i}", f"guest{i}@example.com") for i in range(3)]
+    chats = [await chat_ws(stack, sockets, f"Guest {i}", f"guest{i}@example.com") for i in range(3)]
     offers = desk.get_by_test_id("offer")
     await expect(offers).to_have_count(2, timeout=WAIT_MS)  # 2 x 34 of 100; a third would be 102
-    for _ in range(2):
+    for remaining in (1, 0):
         await offers.first.get_by_role("button", name="Accept").click()
-        await expect(offers).to_have_count(_ == 0 and 1 or 0, timeout=WAIT_MS)
+        await expect(offers).to_have_count(remaining, timeout=WAIT_MS)
     await expect(desk.get_by_test_id("contact")).to_have_count(2, timeout=WAIT_MS)
     third = chats[2]["conversation_id"]
     assert stack.routing.of("offer.issued", contact_id=third) == []
@@ -228,6 +262,12 @@ async def test_bad_input_closes_the_socket_with_a_reason(stack):
 
 
 # -- helpers --------------------------------------------------------------------------
+@pytest.fixture
+async def sockets():
+    async with contextlib.AsyncExitStack() as stack:
+        yield stack
+
+
 def bearer(token: str) -> dict:
     return {"Authorization": f"Bearer {token}"}
 
@@ -238,6 +278,16 @@ async def start_ws(stack, name: str, email: str) -> dict:
         await ws.send(json.dumps({"type": "start", "name": name, "email": email, "topic": "general"}))
         started = json.loads(await ws.recv())
         assert started["type"] == "started", started
+    await until(lambda: stack.contacts.of("contact.created", id=started["conversation_id"]), 20, what="contact.created")
+    return started
+
+
+async def chat_ws(stack, sockets: contextlib.AsyncExitStack, name: str, email: str) -> dict:
+    """A customer who starts a chat and stays connected (no abandonment timer)."""
+    ws = await sockets.enter_async_context(websockets.connect(stack.ws_url))
+    await ws.send(json.dumps({"type": "start", "name": name, "email": email, "topic": "general"}))
+    started = json.loads(await ws.recv())
+    assert started["type"] == "started", started
     await until(lambda: stack.contacts.of("contact.created", id=started["conversation_id"]), 20, what="contact.created")
     return started
 
