@@ -8,6 +8,7 @@ import uuid
 from shared.events import CHAT, ContactCreated, Customer, MessagePosted
 from shared.transcripts import message_view
 
+from .adapters import metrics
 from .domain.chat import CLOSE_UNKNOWN, ProtocolError, Resume, Start, open_token, sign_conversation
 from .gateway import Deps
 from .handlers import now_ms, queue_frame
@@ -97,4 +98,5 @@ async def end_dropped(deps: Deps) -> int:
     due = await deps.store.claim_due_abandons(now_ms())
     for cid in due:
         await leave(deps, cid, "customer_disconnected")
+        metrics.CUSTOMERS_DROPPED.inc()
     return len(due)

@@ -259,6 +259,8 @@ async def test_bad_input_closes_the_socket_with_a_reason(stack):
     assert codes[:-1] == [4400] * (len(codes) - 1) and codes[-1] == 4429, codes
     r = await stack.http.get(f"{stack.chat_url}/v1/conversations/x/transcript")
     assert r.status_code == 429
+    metrics = (await stack.http.get(f"{stack.chat_url}/metrics", follow_redirects=True)).text
+    assert 'omniroute_chat_sockets_refused_total{code="4429"}' in metrics
 
 
 # -- helpers --------------------------------------------------------------------------

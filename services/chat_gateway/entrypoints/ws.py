@@ -10,6 +10,7 @@ from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 from shared import logging as log
 
 from .. import conversations
+from ..adapters import metrics
 from ..domain.chat import (
     CLOSE_BAD_FRAME, CLOSE_NORMAL, CLOSE_RATE_LIMITED, CLOSE_TIMEOUT, Leave, Ping, ProtocolError, Resume, Say,
     Start, parse_frame,
@@ -37,6 +38,7 @@ async def chat_socket(ws: WebSocket) -> None:
     deps: Deps = ws.app.state.deps
     await ws.accept()
     cid, left = None, False
+    metrics.OPEN_SOCKETS.inc()
     try:
         if not await deps.store.allow(f"connect:{client_ip(ws)}", deps.settings.chat_connect_rate_per_min):
             raise ProtocolError(CLOSE_RATE_LIMITED, "too many chats from this address; try again in a minute")
@@ -48,8 +50,10 @@ async def chat_socket(ws: WebSocket) -> None:
             cid = conversations.new_id()
             deps.hub.add(cid, ws)  # before the contact exists, so no queue update is missed
             frames = await conversations.start(deps, cid, first)
+            metrics.CHATS_STARTED.inc()
         elif isinstance(first, Resume):
             cid, frames = await conversations.resume(deps, first)
+            metrics.CHATS_RESUMED.inc()
             deps.hub.add(cid, ws)
         else:
             raise ProtocolError(CLOSE_BAD_FRAME, "the first frame must be start or resume")
@@ -58,10 +62,12 @@ async def chat_socket(ws: WebSocket) -> None:
         left = await _converse(ws, deps, cid)
     except ProtocolError as exc:
         logger.info("chat_socket_refused", code=exc.code, reason=exc.reason)
+        metrics.SOCKETS_REFUSED.labels(code=str(exc.code)).inc()
         await ws.close(exc.code, exc.reason)
     except WebSocketDisconnect:
         pass
     finally:
+        metrics.OPEN_SOCKETS.dec()
         if cid and deps.hub.remove(cid, ws) and not left:
             await conversations.dropped(deps, cid)
 
@@ -79,6 +85,7 @@ async def _converse(ws: WebSocket, deps: Deps, cid: str) -> bool:
                 await ws.send_json({"type": "error", "code": "ended", "detail": "this chat has ended"})
                 continue
             await conversations.say(deps, cid, frame.text)
+            metrics.CUSTOMER_MESSAGES.inc()
         elif isinstance(frame, Leave):
             await conversations.leave(deps, cid, "customer_left")
             await ws.send_json({"type": "ended", "reason": "customer_left"})
