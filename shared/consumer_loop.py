@@ -71,3 +71,38 @@ async def _reject(record: ConsumerRecord, producer: AIOKafkaProducer, reason: st
     logger.warning("event_dead_lettered", topic=record.topic, offset=record.offset, reason=reason)
     metrics.DEADLETTERED.labels(service=service).inc()
     await dead_letter(producer, record, reason, service)
+
+
+async def run_view(consumer: AIOKafkaConsumer, handle: Handler, service: str) -> None:
+    """The consume loop of a read-only view (stats, live feeds) over topics other
+    consumers own: invalid events are skipped, not dead-lettered (their owner does
+    that), infrastructure failures are waited out, and a handler bug skips the event
+    after MAX_ATTEMPTS so a view never stalls the figures behind it."""
+    logger = log.get(f"{service}.view")
+    while True:
+        batch = await consumer.getmany(timeout_ms=500, max_records=500)
+        for tp, records in batch.items():
+            for record in records:
+                await _view_one(record, handle, logger)
+            await consumer.commit({TopicPartition(tp.topic, tp.partition): records[-1].offset + 1})
+
+
+async def _view_one(record: ConsumerRecord, handle: Handler, logger) -> None:
+    try:
+        event = decode(record.key, record.value, record.headers)
+    except InvalidEvent:
+        return
+    attempts, delay = 0, 0.2
+    while True:
+        try:
+            await handle(event)
+            return
+        except TRANSIENT as exc:
+            logger.warning("view_paused", type=event.type, error=repr(exc), retry_in=delay)
+        except Exception:
+            attempts += 1
+            logger.exception("view_handler_failed", type=event.type, id=event.id, attempt=attempts)
+            if attempts >= MAX_ATTEMPTS:
+                return
+        await asyncio.sleep(delay)
+        delay = min(delay * 2, 5.0)

@@ -10,7 +10,9 @@ from prometheus_client import make_asgi_app
 from shared import logging as log
 
 from .bootstrap import Router, build
-from .entrypoints.api.routes import agents, contacts, customers, desktop, offers, queues
+from .entrypoints.api.routes import agents, contacts, customers, desktop, offers, queues, stats
+from .entrypoints.ops_page import routes as ops_page
+from .ops.projector import Ops
 from .settings import RouterSettings
 
 
@@ -24,16 +26,20 @@ def create_app(settings: RouterSettings | None = None, router: Router | None = N
         await r.start()
         app.state.router = r
         feed = await desktop.start_feed(app, r)  # pushes to agent desktops
+        app.state.ops = Ops(r)  # stats projector, report loop, ops page feed
+        await app.state.ops.start()
         try:
             yield
         finally:
+            await app.state.ops.stop()
             await feed.stop()
             await r.stop()
 
     app = FastAPI(title="Omniroute router", version="1", lifespan=lifespan)
-    for module in (agents, offers, contacts, customers, queues, desktop):
+    for module in (agents, offers, contacts, customers, queues, desktop, stats):
         app.include_router(module.router, prefix="/v1")
     app.include_router(desktop.pages)
+    app.include_router(ops_page.router)  # /ops and /survey/{contact_id}
     app.mount("/metrics", make_asgi_app())
 
     @app.get("/healthz", tags=["health"])

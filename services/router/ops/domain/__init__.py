@@ -1,0 +1,1 @@
+"""Pure ops logic: stats projection and formulas, Erlang C / Erlang A. No I/O."""
