@@ -15,10 +15,13 @@ One agent, ann, with room for one chat. Times are seconds after T0 (injected clo
 """
 
 import json
+import re
 import subprocess
+from pathlib import Path
 
 import pytest
 import websockets
+import yaml
 
 from services.router.ops.domain import erlang
 from shared.survey import survey_url
@@ -26,6 +29,20 @@ from tests.support.poll import until
 from tests.support.router_harness import ADMIN
 
 pytestmark = [pytest.mark.ops, pytest.mark.integration]
+
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _family(name: str) -> str:
+    return re.sub(r"_(total|bucket|sum|count|created)$", "", name)
+
+
+def _dashboard_and_rule_metrics() -> set[str]:
+    dash = json.loads((ROOT / "deploy/grafana/dashboards/omniroute.json").read_text())
+    groups = yaml.safe_load((ROOT / "deploy/prometheus/rules/omniroute.yml").read_text())["groups"]
+    exprs = [t["expr"] for p in dash["panels"] for t in p["targets"]] + [r["expr"] for g in groups for r in g["rules"]]
+    return {_family(n) for n in re.findall(r"(?<![:\w])(omniroute_[a-z_]+)(?![:\w])", " ".join(exprs))}
 
 
 async def _row(h, queue="support", channel="chat") -> dict:
@@ -146,6 +163,8 @@ async def test_metrics_are_valid_prometheus_and_count_the_scenario(h, clock):
     assert 'omniroute_sla_target_ratio{channel="chat",queue="support"} 0.8' in text
     assert 'omniroute_agents{state="available"} 1.0' in text
     assert 'omniroute_contact_wait_seconds_bucket{channel="chat",le="60.0",outcome="answered",queue="support"}' in text
+    typed = {_family(n) for n in re.findall(r"^# TYPE (\S+)", text, re.M)}
+    assert _dashboard_and_rule_metrics() <= typed, _dashboard_and_rule_metrics() - typed
     for needle in ("contact", "cust-", "ann"):  # no ids as label values
         assert not [ln for ln in text.splitlines() if not ln.startswith("#") and f'"{needle}' in ln]
 
