@@ -43,6 +43,7 @@ class Ops:
         self.history: deque = deque(maxlen=HISTORY)
         self.subscribers: set[asyncio.Queue] = set()
         self.tasks: list[asyncio.Task] = []
+        self.handled = 0
 
     def config(self) -> stats.Config:
         policy = self.router.policy  # read each time: the policy may be reloaded
@@ -71,6 +72,7 @@ class Ops:
         at = int(env.time.timestamp() * 1000)
         cfg = self.config()
         done = await self.store.apply(f"{env.source}:{env.id}", env.type, env.data, at, cfg)
+        self.handled += 1  # lets tests and demos wait for the projection to catch up
         if done is None:
             return False
         metrics.observe(env.type, env.data, at, done[1], cfg)
