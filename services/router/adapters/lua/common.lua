@@ -400,8 +400,9 @@ local function requeue(c, reason)
   if c.overdue == '1' then overflow(c, 'max_wait') end
 end
 
--- End a pending offer (declined, expired, agent gone) and route both sides again.
-local function close_offer(oid, o, outcome, reason)
+-- End a pending offer (declined, expired, agent gone) and route both sides again
+-- (unless `defer`: the caller routes several re-queued contacts in order).
+local function close_offer(oid, o, outcome, reason, defer)
   local a = load_agent(o.agent)
   local c = load_contact(o.contact)
   redis.call('HSET', k_offer(oid), 'state', outcome)
@@ -416,20 +417,29 @@ local function close_offer(oid, o, outcome, reason)
     save_agent_load(a)
     refresh_pools(a)
   end
-  if c and c.state == 'offered' and c.offer == oid then
-    requeue(c, 'offer_' .. outcome)
-    push_contact(c)
-  end
+  local requeued = c and c.state == 'offered' and c.offer == oid
+  if requeued then requeue(c, 'offer_' .. outcome) end
+  if defer then return a, requeued and c or nil end
+  if requeued then push_contact(c) end
   if a then pull_for_agent(a) end
   return a, c
 end
 
--- Withdraw every pending offer of an agent who went away (offline, paused).
+-- Withdraw every pending offer of an agent who went away (offline, paused), then route
+-- the contacts in queue order so none overtakes an older one.
 local function withdraw_offers(aid, reason)
+  local back = {}
   for _, oid in ipairs(redis.call('SMEMBERS', k_agent(aid) .. ':offers')) do
     local o = hgetall(k_offer(oid))
-    if o and o.state == 'pending' then close_offer(oid, o, 'expired', reason) end
+    if o and o.state == 'pending' then
+      local _, c = close_offer(oid, o, 'expired', reason, true)
+      if c then back[#back + 1] = c end
+    end
   end
+  table.sort(back, function(x, y) return x.score < y.score end)
+  for _, c in ipairs(back) do push_contact(c) end
+  local a = load_agent(aid)
+  if a then pull_for_agent(a) end
 end
 
 -- Returning customers held for an agent who went offline go to everyone at once.

@@ -19,9 +19,12 @@ if kind == 'offer' then
     redis.call('HSET', k_agent(o.agent), 'misses', 0)
     refresh_pools(a)
   end
+  if paused then
+    withdraw_offers(o.agent, 'agent_not_ready')  -- this offer and the rest, in queue order
+    return 'paused'
+  end
   close_offer(id, o, 'expired', 'timeout')
-  if paused then withdraw_offers(o.agent, 'agent_not_ready') end
-  return paused and 'paused' or 'expired'
+  return 'expired'
 end
 
 if kind == 'presence' then
