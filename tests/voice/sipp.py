@@ -83,10 +83,10 @@ class Sipp:
         """Response times (ms) of the rtd-marked response (INVITE -> 200 OK) per call."""
         values = []
         for f in self.cwd.glob(f"{Path(self.scenario).stem}_*_rtt.csv"):
-            for line in f.read_text().splitlines()[1:]:
+            for line in f.read_text().splitlines()[1:]:  # Date_ms;response_time_ms;rtd_no
                 parts = line.split(";")
-                if len(parts) >= 3:
-                    values.append(float(parts[2]))
+                if len(parts) >= 2:
+                    values.append(float(parts[1]))
         return values
 
 
