@@ -11,11 +11,7 @@ for k, v in pairs(u.metadata or {}) do meta[k] = v end
 redis.call('HSET', k_contact(cid), 'meta', cjson.encode(meta))
 if u.tier ~= cjson.null and u.tier then redis.call('HSET', k_contact(cid), 'tier', u.tier) end
 if u.priority ~= cjson.null and u.priority then redis.call('HSET', k_contact(cid), 'priority', u.priority) end
-if u.offset_ms ~= cjson.null and u.offset_ms then
-  c.score = c.enqueued_at - u.offset_ms
-  redis.call('HSET', k_contact(cid), 'score', c.score)
-  if c.state == 'queued' then redis.call('ZADD', k_wait(c.queue, c.step, c.channel), c.score, cid) end
-end
+if u.offset_ms ~= cjson.null and u.offset_ms then rescore_contact(c, u.offset_ms) end
 if u.escalate then
   redis.call('HSET', k_contact(cid), 'escalated', '1')
   emit('omniroute.contact.escalated.v1', cid, {contact_id = cid, queue = c.queue, step = c.step})
