@@ -7,7 +7,7 @@ import re
 import uuid
 from dataclasses import dataclass
 
-from sipmessage import Address, CSeq, Message, Request, Response, Via
+from sipmessage import Address, Message, Request, Response
 
 MAGIC_COOKIE = "z9hG4bK"
 MAX_MESSAGE = 65_535  # one UDP datagram; also the cap for a TCP message
@@ -196,14 +196,6 @@ def branch_of(msg: Request | Response) -> str:
 
 def tag_of(address: Address) -> str | None:
     return address.parameters.get("tag")
-
-
-def cseq_of(msg: Request | Response) -> CSeq:
-    return msg.cseq
-
-
-def top_via(msg: Request | Response) -> Via:
-    return msg.via[0]
 
 
 def parse_sipfrag(body: bytes) -> int:

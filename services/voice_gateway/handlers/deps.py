@@ -85,9 +85,8 @@ class Deps:
         if call.phase == Phase.ENDED:
             return
         call.phase = Phase.ENDED
-        for task in (live.timer,):
-            if task and task is not asyncio.current_task():
-                task.cancel()
+        if live.timer and live.timer is not asyncio.current_task():
+            live.timer.cancel()
         if live.transfer and not live.transfer.done():
             live.transfer.cancel()
         if live.rtp:
