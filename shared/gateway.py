@@ -18,15 +18,22 @@ and message events for its contacts.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import uuid
 
 from aiokafka import AIOKafkaConsumer
 
 from shared import consumer_loop, topics
 from shared.cloudevents import Envelope, new_event
-from shared.events import ContactCreated, ContactEnded, ContactUpdated, MessagePosted, SurveySubmitted, event_type
+from shared.events import (
+    ContactCreated,
+    ContactEnded,
+    ContactUpdated,
+    MessagePosted,
+    SurveySubmitted,
+    event_type,
+)
 from shared.kafka import make_consumer, make_producer, publish
+from shared.lifecycle import cancel_tasks, stop_within
 from shared.settings import CommonSettings
 
 
@@ -56,13 +63,10 @@ class ChannelGateway:
             self._task = asyncio.create_task(consumer_loop.run(self.consumer, self.producer, self.handle, self.source))
 
     async def stop(self) -> None:
-        if self._task:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await self._task
+        await cancel_tasks([self._task])
         if self.consumer:
-            await self.consumer.stop()
-        await self.producer.stop()
+            await stop_within(self.consumer.stop(), f"{self.channel} gateway consumer")
+        await stop_within(self.producer.stop(), f"{self.channel} gateway producer")
 
     def ready(self) -> bool:
         return self._task is None or (not self._task.done() and bool(self.consumer.assignment()))

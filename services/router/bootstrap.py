@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import hashlib
 from dataclasses import dataclass, field
 
@@ -15,6 +14,7 @@ from shared import consumer_loop, topics
 from shared import logging as log
 from shared.cloudevents import Envelope
 from shared.kafka import make_consumer, make_producer
+from shared.lifecycle import cancel_tasks, stop_within
 
 from . import handlers
 from .adapters.outbox import OutboxRelay
@@ -70,13 +70,9 @@ class Router:
         ]
 
     async def stop(self) -> None:
-        for t in self.tasks:
-            t.cancel()
-        for t in self.tasks:
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await t
-        await self.consumer.stop()
-        await self.producer.stop()
+        await cancel_tasks(self.tasks)
+        await stop_within(self.consumer.stop(), "router consumer")
+        await stop_within(self.producer.stop(), "router producer")
         await self.redis.aclose()
 
     def healthy(self) -> bool:

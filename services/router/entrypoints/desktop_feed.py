@@ -9,7 +9,6 @@ HTTP, so events from before a replica started are not needed here.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 from dataclasses import dataclass
 
@@ -21,6 +20,7 @@ from shared.cloudevents import Envelope, InvalidEvent, decode, new_event
 from shared.consumer_loop import TRANSIENT
 from shared.events import CHAT, MessagePosted, event_type
 from shared.kafka import make_consumer, publish
+from shared.lifecycle import cancel_tasks, stop_within
 from shared.transcripts import TranscriptStore, message_view
 
 from ..adapters.desk_hub import AgentHub
@@ -142,11 +142,8 @@ class DesktopFeed:
         self._task = asyncio.create_task(self._run(), name="desktop-feed")
 
     async def stop(self) -> None:
-        if self._task:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await self._task
-        await self.consumer.stop()
+        await cancel_tasks([self._task])
+        await stop_within(self.consumer.stop(), "desktop feed consumer")
 
     def assigned(self) -> bool:
         return bool(self.consumer.assignment())

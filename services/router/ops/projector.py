@@ -5,18 +5,17 @@ report, exports it to Prometheus and pushes it to WebSocket subscribers."""
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from collections import deque
 from zoneinfo import ZoneInfo
 
 from aiokafka import AIOKafkaConsumer
 
-from shared import consumer_loop
+from shared import consumer_loop, topics
 from shared import logging as log
 from shared import metrics as shared_metrics
-from shared import topics
 from shared.cloudevents import Envelope
 from shared.kafka import make_consumer
+from shared.lifecycle import cancel_tasks, stop_within
 
 from . import metrics
 from .adapters.router_view import eligible_agents
@@ -57,12 +56,8 @@ class Ops:
                       asyncio.create_task(self._report_loop(), name="ops-report")]
 
     async def stop(self) -> None:
-        for t in self.tasks:
-            t.cancel()
-        for t in self.tasks:
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await t
-        await self.consumer.stop()
+        await cancel_tasks(self.tasks)
+        await stop_within(self.consumer.stop(), "stats consumer")
 
     def assigned(self) -> bool:
         return bool(self.consumer.assignment())
