@@ -12,12 +12,11 @@ import asyncio
 import json
 from dataclasses import dataclass
 
-from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka import AIOKafkaConsumer
 
+from shared import consumer_loop, topics
 from shared import logging as log
-from shared import topics
-from shared.cloudevents import Envelope, InvalidEvent, decode, new_event
-from shared.consumer_loop import TRANSIENT
+from shared.cloudevents import Envelope, new_event
 from shared.events import CHAT, MessagePosted, event_type
 from shared.kafka import make_consumer, publish
 from shared.lifecycle import cancel_tasks, stop_within
@@ -139,7 +138,9 @@ class DesktopFeed:
 
     async def start(self) -> None:
         await self.consumer.start()
-        self._task = asyncio.create_task(self._run(), name="desktop-feed")
+        self._task = asyncio.create_task(
+            consumer_loop.run_view(self.consumer, self._handle, "router-desktop"), name="desktop-feed"
+        )
 
     async def stop(self) -> None:
         await cancel_tasks([self._task])
@@ -148,31 +149,7 @@ class DesktopFeed:
     def assigned(self) -> bool:
         return bool(self.consumer.assignment())
 
-    async def _run(self) -> None:
-        while True:
-            batch = await self.consumer.getmany(timeout_ms=500, max_records=200)
-            for tp, records in batch.items():
-                for record in records:
-                    await self._process(record)
-                await self.consumer.commit({TopicPartition(tp.topic, tp.partition): records[-1].offset + 1})
-
-    async def _process(self, record) -> None:
-        try:
-            event = decode(record.key, record.value, record.headers)
-        except InvalidEvent:
-            return  # the topic's owning consumers dead-letter it; a live view just skips it
+    async def _handle(self, event: Envelope) -> None:
         handler = HANDLERS.get(event.type)
-        if handler is None:
-            return
-        delay = 0.2
-        while True:
-            try:
-                await handler(event, self.desk)
-                return
-            except TRANSIENT as exc:  # Redis or Kafka down: wait, so no transcript line is lost
-                logger.warning("desktop_feed_paused", error=repr(exc), retry_in=delay)
-            except Exception:  # a push that failed must not stop the feed for everyone else
-                logger.exception("desktop_feed_error", type=event.type, id=event.id)
-                return
-            await asyncio.sleep(delay)
-            delay = min(delay * 2, 5.0)
+        if handler is not None:
+            await handler(event, self.desk)
