@@ -1,0 +1,165 @@
+"""Redis adapter: cases, their contacts, thread message ids, SLA due times, the inbound
+spool and the auto-ack rate limit. Every key starts with `em:`.
+
+Per contact state lives in `em:contact:<id>` (written before the contact event is
+published, so routing events never arrive for an unknown contact); the case points at
+its current contact.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+
+from redis.asyncio import Redis
+
+TTL_S = 180 * 86400  # how long a closed thread can still be answered into its case
+SEEN_TTL_S = 7 * 86400  # inbound Message-ID dedupe window
+CASE_BASE = 1000  # first case is C-1001
+OPEN_STATES = {"new", "queued", "offered", "assigned"}
+
+
+def now_ms() -> int:
+    return int(time.time() * 1000)
+
+
+def _s(v) -> str:
+    return v.decode() if isinstance(v, bytes) else (v or "")
+
+
+def _dict(raw: dict) -> dict[str, str]:
+    return {_s(k): _s(v) for k, v in raw.items()}
+
+
+class CaseStore:
+    def __init__(self, redis: Redis):
+        self.redis = redis
+
+    # -- cases and contacts -------------------------------------------------------
+    async def new_case(self, fields: dict[str, str]) -> str:
+        case_id = f"C-{CASE_BASE + await self.redis.incr('em:case:seq')}"
+        key = f"em:case:{case_id}"
+        await self.redis.hset(key, mapping={**fields, "created_ms": str(now_ms())})
+        await self.redis.expire(key, TTL_S)
+        return case_id
+
+    async def case(self, case_id: str) -> dict[str, str] | None:
+        raw = await self.redis.hgetall(f"em:case:{case_id}")
+        return _dict(raw) if raw else None
+
+    async def update_case(self, case_id: str, **fields: str) -> None:
+        key = f"em:case:{case_id}"
+        await self.redis.hset(key, mapping=fields)
+        await self.redis.expire(key, TTL_S)
+
+    async def new_contact(self, case_id: str) -> str:
+        n = await self.redis.hincrby(f"em:case:{case_id}", "contacts", 1)
+        contact_id = f"{case_id}.{n}"
+        await self.redis.hset(f"em:contact:{contact_id}", mapping={"case": case_id, "state": "new"})
+        await self.redis.expire(f"em:contact:{contact_id}", TTL_S)
+        return contact_id
+
+    async def contact(self, contact_id: str) -> dict[str, str] | None:
+        raw = await self.redis.hgetall(f"em:contact:{contact_id}")
+        return _dict(raw) if raw else None
+
+    async def set_contact_state(self, contact_id: str, state: str, agent: str | None = None) -> str | None:
+        """Record a routing transition; returns the case id, None for non-email contacts."""
+        key = f"em:contact:{contact_id}"
+        case_id = _s(await self.redis.hget(key, "case"))
+        if not case_id:
+            return None
+        await self.redis.hset(key, mapping={"state": state, **({"agent": agent} if agent else {})})
+        if agent:
+            await self.update_case(case_id, last_agent=agent)
+        return case_id
+
+    async def open_contact(self, case_id: str) -> str | None:
+        """The case's current contact when it is still being handled."""
+        current = _s(await self.redis.hget(f"em:case:{case_id}", "contact"))
+        if not current:
+            return None
+        state = _s(await self.redis.hget(f"em:contact:{current}", "state"))
+        return current if state in OPEN_STATES else None
+
+    # -- threading --------------------------------------------------------------------
+    async def remember_message(self, case_id: str, message_id: str) -> None:
+        pipe = self.redis.pipeline(transaction=False)
+        pipe.set(f"em:msg:{message_id}", case_id, ex=TTL_S)
+        pipe.rpush(f"em:case:{case_id}:chain", message_id)
+        pipe.ltrim(f"em:case:{case_id}:chain", -50, -1)
+        pipe.expire(f"em:case:{case_id}:chain", TTL_S)
+        await pipe.execute()
+
+    async def chain(self, case_id: str) -> list[str]:
+        return [_s(m) for m in await self.redis.lrange(f"em:case:{case_id}:chain", 0, -1)]
+
+    async def cases_for_messages(self, message_ids: list[str]) -> dict[str, str]:
+        if not message_ids:
+            return {}
+        found = await self.redis.mget([f"em:msg:{m}" for m in message_ids])
+        return {m: _s(c) for m, c in zip(message_ids, found, strict=True) if c}
+
+    async def owners(self, case_ids: list[str]) -> dict[str, str]:
+        return {c: _s(await self.redis.hget(f"em:case:{c}", "customer")) for c in case_ids}
+
+    async def seen_inbound(self, message_id: str) -> str | None:
+        return _s(await self.redis.get(f"em:in:{message_id}")) or None
+
+    async def mark_inbound(self, message_id: str, contact_id: str) -> None:
+        await self.redis.set(f"em:in:{message_id}", contact_id, ex=SEEN_TTL_S)
+
+    # -- first-response SLA ---------------------------------------------------------
+    async def schedule_due(self, contact_id: str, due_ms: int) -> None:
+        await self.redis.zadd("em:due", {contact_id: due_ms})
+
+    async def clear_due(self, contact_id: str) -> None:
+        await self.redis.zrem("em:due", contact_id)
+
+    async def due(self, at_ms: int, limit: int = 100) -> list[str]:
+        return [_s(m) for m in await self.redis.zrangebyscore("em:due", "-inf", at_ms, start=0, num=limit)]
+
+    async def claim_due(self, contact_id: str) -> bool:
+        """Only the replica whose ZREM removed it escalates: firing twice is impossible."""
+        return bool(await self.redis.zrem("em:due", contact_id))
+
+    # -- outbound dedupe and rate limit -----------------------------------------------
+    async def claim_send(self, message_id: str) -> bool:
+        return bool(await self.redis.set(f"em:sent:{message_id}", "1", nx=True, ex=SEEN_TTL_S))
+
+    async def release_send(self, message_id: str) -> None:
+        await self.redis.delete(f"em:sent:{message_id}")
+
+    async def allow_ack(self, sender: str, limit: int, window_s: int) -> bool:
+        key = f"em:ackrate:{sender}"
+        n = await self.redis.incr(key)
+        if n == 1:
+            await self.redis.expire(key, window_s)
+        return n <= limit
+
+    # -- spool: raw mail kept until its event is on Kafka ------------------------------
+    async def spool(self, raw: bytes, meta: dict[str, str]) -> str:
+        spool_id = uuid.uuid4().hex
+        await self.redis.hset(f"em:spool:{spool_id}", mapping={"raw": raw, **meta})
+        await self.redis.zadd("em:spool", {spool_id: now_ms()})
+        return spool_id
+
+    async def unspool(self, spool_id: str) -> None:
+        pipe = self.redis.pipeline(transaction=True)
+        pipe.zrem("em:spool", spool_id)
+        pipe.delete(f"em:spool:{spool_id}")
+        await pipe.execute()
+
+    async def stale_spool(self, older_than_ms: int, lease_ms: int) -> list[tuple[str, bytes, dict[str, str]]]:
+        """Spooled mail nobody finished (a crash mid-intake); leased so one replica retries it."""
+        out = []
+        for sid in [_s(s) for s in await self.redis.zrangebyscore("em:spool", "-inf", older_than_ms, start=0, num=20)]:
+            if not await self.redis.set(f"em:spool:{sid}:lease", "1", nx=True, px=lease_ms):
+                continue
+            raw = await self.redis.hgetall(f"em:spool:{sid}")
+            if raw:
+                meta = {_s(k): _s(v) for k, v in raw.items() if _s(k) != "raw"}
+                out.append((sid, raw[b"raw"], meta))
+            else:
+                await self.redis.zrem("em:spool", sid)
+        return out

@@ -1,0 +1,293 @@
+"""The email gateway's use cases as plain functions taking their dependencies:
+inbound mail -> contact (or follow-up), routing events -> case state, agent message ->
+reply mail, and the first-response SLA check."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import re
+import uuid
+from collections.abc import Callable, Coroutine
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Protocol
+
+from shared import logging as log
+from shared.cloudevents import Envelope
+from shared.consumer_loop import Rejected
+from shared.events import ContactCreated, ContactUpdated, Customer, MessagePosted, event_type
+from services.router.domain.policy import Policy
+
+from . import metrics
+from .adapters.cases import CaseStore, now_ms
+from .adapters.relay import PermanentFailure, Relay
+from .domain import compose, sla
+from .domain.loops import no_ack_reason
+from .domain.parsing import ParsedEmail, parse
+from .domain.threading import CaseMatch, case_refs, match_case, thread_ids
+from .settings import EmailSettings
+
+logger = log.get("email-gateway")
+CHANNEL = "email"
+
+
+class Publisher(Protocol):
+    """What handlers need of the gateway: each call returns once Kafka acknowledged."""
+
+    async def submit_contact(self, contact: ContactCreated): ...
+    async def update_contact(self, update: ContactUpdated): ...
+    async def post_message(self, message: MessagePosted): ...
+
+
+@dataclass
+class Deps:
+    settings: EmailSettings
+    cases: CaseStore
+    policy: Policy
+    publisher: Publisher
+    relay: Relay
+    spawn: Callable[[Coroutine], object] = field(default=asyncio.ensure_future)
+
+
+@dataclass(frozen=True)
+class Inbound:
+    raw: bytes
+    recipient: str  # the support address it was sent to
+    envelope_sender: str | None  # MAIL FROM; None when unknown (IMAP)
+    source: str  # smtp | imap | spool
+
+
+@dataclass(frozen=True)
+class Outcome:
+    kind: str  # created | follow_up | reopened | duplicate
+    case_id: str
+    contact_id: str
+    ack: str = "none"  # sent | suppressed:<reason> | none
+
+
+# -- inbound mail ------------------------------------------------------------------------
+async def receive_mail(inbound: Inbound, deps: Deps) -> Outcome:
+    """Parse, thread and publish; returns after Kafka acknowledged. Raises Unparseable."""
+    mail = parse(inbound.raw)
+    if mail.message_id and (done := await deps.cases.seen_inbound(mail.message_id)):
+        return Outcome("duplicate", done.rsplit(".", 1)[0], done)
+    match = await _match(mail, deps.cases)
+    if match and (open_contact := await deps.cases.open_contact(match.case_id)):
+        return await _follow_up(mail, match, open_contact, deps)
+    return await _new_contact(mail, inbound, match, deps)
+
+
+async def _match(mail: ParsedEmail, cases: CaseStore) -> CaseMatch | None:
+    known = await cases.cases_for_messages(thread_ids(mail))
+    owners = await cases.owners(case_refs(mail.subject))
+    return match_case(mail, known, owners)
+
+
+async def _follow_up(mail: ParsedEmail, match: CaseMatch, contact_id: str, deps: Deps) -> Outcome:
+    """A customer writes again while the case is being handled: it reaches the same agent."""
+    await deps.publisher.post_message(_message(mail, match.case_id, contact_id))
+    await deps.publisher.update_contact(ContactUpdated(contact_id=contact_id, metadata={
+        "last_message_id": mail.message_id or "", "last_subject": mail.subject,
+        "last_received_at": datetime.now(UTC).isoformat(), "follow_up": True,
+        "attachments": _attachments(mail),
+    }))
+    await _remember(mail, match.case_id, contact_id, deps.cases)
+    return Outcome("follow_up", match.case_id, contact_id)
+
+
+async def _new_contact(mail: ParsedEmail, inbound: Inbound, match: CaseMatch | None, deps: Deps) -> Outcome:
+    s, cases = deps.settings, deps.cases
+    intent = s.email_addresses.get(inbound.recipient.lower(), "general")
+    if match:
+        case_id = match.case_id
+    else:
+        case_id = await cases.new_case({"customer": mail.from_addr, "name": mail.from_name,
+                                        "subject": mail.subject, "intent": intent})
+    contact_id = await cases.new_contact(case_id)
+    target_s = sla.first_response_s(deps.policy, intent)
+    due_ms = now_ms() + int(target_s * 1000) if target_s else None
+    ack_block = await _ack_blocker(mail, inbound, deps)
+    contact = ContactCreated(
+        id=contact_id, channel=CHANNEL, intent=intent, conversation_id=case_id,
+        customer=Customer(id=customer_id(mail.from_addr or inbound.envelope_sender or "unknown"),
+                          address=mail.from_addr, name=mail.from_name[:200] or None),
+        metadata=_metadata(mail, case_id, due_ms, ack_block, inbound, reopened=bool(match)),
+    )
+    await deps.publisher.submit_contact(contact)
+    await deps.publisher.post_message(_message(mail, case_id, contact_id))
+    await cases.update_case(case_id, contact=contact_id)
+    await _remember(mail, case_id, contact_id, cases)
+    if due_ms:
+        await cases.schedule_due(contact_id, due_ms)
+    if ack_block:
+        metrics.ACK_SUPPRESSED.labels(reason=ack_block).inc()
+    else:
+        deps.spawn(send_ack(case_id, mail, sla.humanize(target_s), deps))
+    kind = "reopened" if match else "created"
+    return Outcome(kind, case_id, contact_id, f"suppressed:{ack_block}" if ack_block else "sent")
+
+
+async def _ack_blocker(mail: ParsedEmail, inbound: Inbound, deps: Deps) -> str | None:
+    reason = no_ack_reason(mail, inbound.envelope_sender, set(deps.settings.email_addresses))
+    if reason is None and not await deps.cases.allow_ack(
+            mail.from_addr, deps.settings.email_ack_limit, deps.settings.email_ack_window_s):
+        reason = "rate_limited"
+    return reason
+
+
+async def _remember(mail: ParsedEmail, case_id: str, contact_id: str, cases: CaseStore) -> None:
+    if mail.message_id:
+        await cases.remember_message(case_id, mail.message_id)
+        await cases.update_case(case_id, last_customer_msgid=mail.message_id)
+        await cases.mark_inbound(mail.message_id, contact_id)
+
+
+def _message(mail: ParsedEmail, case_id: str, contact_id: str) -> MessagePosted:
+    text = mail.text or "(no text)"
+    if mail.subject:
+        text = f"Subject: {mail.subject}\n\n{text}"
+    return MessagePosted(message_id=_message_id(mail), conversation_id=case_id, contact_id=contact_id,
+                         sender="customer", author=(mail.from_name or mail.from_addr)[:200], text=text[:20000])
+
+
+def _message_id(mail: ParsedEmail) -> str:
+    """The event's message id: derived from Message-ID so a redelivered mail dedupes."""
+    basis = mail.message_id or uuid.uuid4().hex
+    return "em-" + hashlib.sha256(basis.encode()).hexdigest()[:32]
+
+
+def _attachments(mail: ParsedEmail) -> list[dict]:
+    return [{"filename": a.filename, "content_type": a.content_type, "size": a.size} for a in mail.attachments]
+
+
+def _metadata(mail: ParsedEmail, case_id: str, due_ms: int | None, ack_block: str | None,
+              inbound: Inbound, reopened: bool) -> dict:
+    meta = {
+        "case_id": case_id, "subject": mail.subject, "message_id": mail.message_id or "",
+        "from": mail.from_addr, "to": inbound.recipient, "source": inbound.source,
+        "text_preview": mail.text[:500], "attachments": _attachments(mail),
+        "auto_ack": f"suppressed:{ack_block}" if ack_block else "sent", "reopened": reopened,
+    }
+    if due_ms:
+        meta["first_response_due"] = datetime.fromtimestamp(due_ms / 1000, UTC).isoformat()
+    if mail.defects:
+        meta["mime_defects"] = mail.defects[:20]  # accepted, but flagged for the agent
+    if mail.truncated:
+        meta["text_truncated"] = True
+    return meta
+
+
+def customer_id(address: str) -> str:
+    """A stable customer id from the address (the event Id alphabet is narrow)."""
+    address = address.strip().lower()
+    if re.fullmatch(r"[a-z0-9._:@+\-]{1,120}", address):
+        return f"email:{address}"
+    return "email:" + hashlib.sha256(address.encode()).hexdigest()[:32]
+
+
+# -- outbound mail -----------------------------------------------------------------------
+async def _case_view(case_id: str, cases: CaseStore) -> compose.CaseView | None:
+    case = await cases.case(case_id)
+    if not case:
+        return None
+    return compose.CaseView(case_id=case_id, customer=case.get("customer", ""), subject=case.get("subject", ""),
+                            chain=await cases.chain(case_id),
+                            last_customer_msgid=case.get("last_customer_msgid") or None)
+
+
+async def send_ack(case_id: str, mail: ParsedEmail, expected: str, deps: Deps) -> None:
+    """Background: the customer's mail is already accepted, so a failed ack is logged, not retried."""
+    s = deps.settings
+    try:
+        view = await _case_view(case_id, deps.cases)
+        msg = compose.acknowledgement(s.sender, view, expected, s.email_hostname)
+        # Remember our Message-ID first: a quick customer reply must thread onto the case.
+        await deps.cases.remember_message(case_id, msg["Message-ID"])
+        await deps.relay.send(msg, s.sender)
+        metrics.SENT.labels(kind="ack", result="ok").inc()
+    except Exception:
+        metrics.SENT.labels(kind="ack", result="error").inc()
+        logger.exception("auto_ack_failed", case_id=case_id)
+
+
+async def agent_message(m: MessagePosted, deps: Deps) -> str:
+    """An agent wrote on an email conversation: send it as a threaded reply."""
+    view = await _case_view(m.conversation_id, deps.cases)
+    if view is None:
+        return "not_email"
+    if not view.customer:
+        raise Rejected(f"case {m.conversation_id} has no customer address to reply to")
+    if not await deps.cases.claim_send(m.message_id):
+        return "already_sent"
+    s = deps.settings
+    msg = compose.reply(s.sender, view, m.text, m.author, s.email_hostname)
+    try:
+        await deps.cases.remember_message(view.case_id, msg["Message-ID"])
+        await deps.relay.send(msg, s.sender)
+    except PermanentFailure as exc:
+        metrics.SENT.labels(kind="reply", result="refused").inc()
+        raise Rejected(str(exc)) from exc
+    except BaseException:
+        await deps.cases.release_send(m.message_id)  # let the consumer loop's retry send it
+        metrics.SENT.labels(kind="reply", result="error").inc()
+        raise
+    metrics.SENT.labels(kind="reply", result="ok").inc()
+    if m.contact_id:
+        await deps.cases.clear_due(m.contact_id)  # first response given
+    return "sent"
+
+
+# -- routing events ----------------------------------------------------------------------
+ROUTING_STATES = {
+    event_type("contact.queued"): "queued",
+    event_type("offer.issued"): "offered",
+    event_type("contact.requeued"): "queued",
+    event_type("contact.assigned"): "assigned",
+    event_type("contact.completed"): "completed",
+    event_type("contact.abandoned"): "abandoned",
+}
+CLOSED = {"completed", "abandoned"}
+
+
+async def routing_event(env: Envelope, deps: Deps) -> str:
+    state = ROUTING_STATES[env.type]
+    contact_id = env.data.contact_id
+    agent = getattr(env.data, "agent_id", None) if state == "assigned" else None
+    case_id = await deps.cases.set_contact_state(contact_id, state, agent)
+    if case_id is None:
+        return "not_email"
+    if state in CLOSED:
+        await deps.cases.clear_due(contact_id)
+    return state
+
+
+async def handle(env: Envelope, deps: Deps) -> str:
+    if env.type in ROUTING_STATES:
+        return await routing_event(env, deps)
+    if env.type == event_type("message.posted") and env.data.sender == "agent":
+        return await agent_message(env.data, deps)
+    return "ignored"
+
+
+# -- first-response SLA ------------------------------------------------------------------
+async def escalate_overdue(deps: Deps) -> int:
+    """Contacts past their first-response due time without an agent reply escalate once."""
+    fired = 0
+    for contact_id in await deps.cases.due(now_ms()):
+        if not await deps.cases.claim_due(contact_id):
+            continue  # another replica took it
+        contact = await deps.cases.contact(contact_id) or {}
+        if contact.get("state") in CLOSED:
+            continue
+        try:
+            await deps.publisher.update_contact(ContactUpdated(contact_id=contact_id, escalate=True, metadata={
+                "sla_breached": True, "sla_breached_at": datetime.now(UTC).isoformat()}))
+        except BaseException:
+            with contextlib.suppress(Exception):
+                await deps.cases.schedule_due(contact_id, now_ms())  # try again next tick
+            raise
+        metrics.SLA_ESCALATIONS.inc()
+        fired += 1
+    return fired

@@ -1,0 +1,53 @@
+"""Email gateway settings (env prefix OMNIROUTE_)."""
+
+from pathlib import Path
+
+from pydantic import Field, field_validator
+
+from services.router.settings import DEFAULT_POLICY
+from shared.settings import CommonSettings
+
+
+class EmailSettings(CommonSettings):
+    # HTTP: /healthz, /readyz, /metrics
+    email_http_host: str = "127.0.0.1"
+    email_http_port: int = 8082
+    # Inbound SMTP
+    smtp_host: str = "127.0.0.1"
+    smtp_port: int = 2525
+    # Support addresses we accept mail for, each with the intent it routes as (JSON object).
+    email_addresses: dict[str, str] = Field(default_factory=lambda: {"support@omniroute.local": "general"})
+    email_max_bytes: int = Field(default=10_000_000, gt=0, description="Larger mail is refused with 552")
+    email_hostname: str = "omniroute.local"  # SMTP banner and the domain of our Message-IDs
+    # Outbound relay for acknowledgements and agent replies
+    smtp_relay_host: str = "127.0.0.1"
+    smtp_relay_port: int = 25
+    # Auto-ack rate limit per sender address
+    email_ack_limit: int = Field(default=5, ge=0)
+    email_ack_window_s: int = Field(default=3600, gt=0)
+    # IMAP polling mode: on when imap_host is set
+    imap_host: str = ""
+    imap_port: int = 143
+    imap_user: str = ""
+    imap_password: str = ""
+    imap_mailbox: str = "INBOX"
+    imap_poll_s: float = Field(default=30.0, gt=0)
+    # The routing policy the router uses (same file); read for queue SLAs.
+    policy_file: Path = DEFAULT_POLICY
+    email_group: str = "omniroute-email-gateway"
+    offset_reset: str = "earliest"
+    email_timer_interval_ms: int = Field(default=1000, gt=0)
+    # Spooled mail older than this is re-processed (a crash between spool and publish).
+    email_spool_retry_s: float = Field(default=60.0, gt=0)
+
+    @field_validator("email_addresses")
+    @classmethod
+    def _lower(cls, v: dict[str, str]) -> dict[str, str]:
+        if not v:
+            raise ValueError("at least one support address is needed")
+        return {k.strip().lower(): intent for k, intent in v.items()}
+
+    @property
+    def sender(self) -> str:
+        """Our From address: the first support address."""
+        return next(iter(self.email_addresses))
