@@ -21,7 +21,7 @@ class EmailSettings(CommonSettings):
     email_hostname: str = "omniroute.local"  # SMTP banner and the domain of our Message-IDs
     # Outbound relay for acknowledgements and agent replies
     smtp_relay_host: str = "127.0.0.1"
-    smtp_relay_port: int = 25
+    smtp_relay_port: int = 1025  # a local catcher (procfile `mailsink`); your MTA in production
     # Auto-ack rate limit per sender address
     email_ack_limit: int = Field(default=5, ge=0)
     email_ack_window_s: int = Field(default=3600, gt=0)
