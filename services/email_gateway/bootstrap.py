@@ -67,11 +67,14 @@ class EmailGateway(ChannelGateway):
             self.imap.stopping = True
         if self.smtp_server:
             self.smtp_server.close()
+        if self._background:  # acks in flight: let them finish, within bounds
+            await asyncio.wait(list(self._background), timeout=10)
         await cancel_tasks([*self._loops, *self._background])
         if self.imap:
             await stop_within(self.imap.mailbox.close(), "imap logout", seconds=5)
         await super().stop()
         await stop_within(self.redis.aclose(), "email redis", seconds=5)
+        logger.info("email_gateway_stopped")
 
     @property
     def smtp_port(self) -> int | None:
