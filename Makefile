@@ -4,7 +4,7 @@ VENV        := .venv
 PY          := $(VENV)/bin/python
 PYTEST_ARGS ?=
 
-.PHONY: help install constraints test infra-up infra-down up down bench bench-routing compose-check
+.PHONY: help install constraints test infra-up infra-down up down bench bench-routing bench-channels compose-check
 
 help:
 	@echo "make install | test [PYTEST_ARGS=...] | up | down | infra-up | infra-down | bench | compose-check | constraints"
@@ -38,7 +38,16 @@ up: install
 down:
 	$(PY) deploy/local/stack.py down
 
-bench: bench-routing
+BENCH_STATE := .omniroute/bench-infra
+
+bench: bench-routing bench-channels
+
+# Chat, voice and email latency through the real stack, on a Kafka + Redis of their own.
+bench-channels: install
+	$(PY) deploy/local/infra.py --state-dir $(BENCH_STATE) up
+	set -a; . $(BENCH_STATE)/infra.env; set +a; \
+	  $(PY) bench/chat.py && $(PY) bench/voice_calls.py && $(PY) bench/email_intake.py; \
+	  rc=$$?; $(PY) deploy/local/infra.py --state-dir $(BENCH_STATE) down; exit $$rc
 
 bench-routing: install
 	$(PY) bench/routing.py

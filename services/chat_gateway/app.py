@@ -6,12 +6,12 @@ import asyncio
 import contextlib
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI, Request, Response
+from fastapi import FastAPI, Request
 from fastapi.staticfiles import StaticFiles
-from prometheus_client import make_asgi_app
 from redis.asyncio import Redis
 
 from shared import logging as log
+from shared.http import add_health
 
 from . import conversations
 from .adapters.hub import Hub
@@ -61,20 +61,11 @@ def create_app(settings: ChatSettings | None = None) -> FastAPI:
     app.include_router(http.router)
     app.include_router(ws.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
-    app.mount("/metrics", make_asgi_app())
 
-    @app.get("/healthz", tags=["health"])
-    async def healthz() -> dict:
-        return {"status": "ok"}
+    async def readiness(request: Request) -> dict:
+        await request.app.state.redis.ping()
+        return {"ready": request.app.state.deps.gateway.ready()}
 
-    @app.get("/readyz", tags=["health"])
-    async def readyz(request: Request, response: Response) -> dict:
-        try:
-            await request.app.state.redis.ping()
-            ready = request.app.state.deps.gateway.ready()
-        except Exception:
-            ready = False
-        response.status_code = 200 if ready else 503
-        return {"ready": ready}
+    add_health(app, readiness)
 
     return app

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI, Request, Response
-from prometheus_client import make_asgi_app
+from fastapi import FastAPI, Request
 
 from shared import logging as log
+from shared.http import add_health
 
 from .bootstrap import EmailGateway
 from .settings import EmailSettings
@@ -29,21 +29,12 @@ def create_app(settings: EmailSettings | None = None, gateway: EmailGateway | No
             await gw.stop()
 
     app = FastAPI(title="Omniroute email gateway", version="1", lifespan=lifespan)
-    app.mount("/metrics", make_asgi_app())
 
-    @app.get("/healthz", tags=["health"])
-    async def healthz() -> dict:
-        return {"status": "ok"}
-
-    @app.get("/readyz", tags=["health"])
-    async def readyz(request: Request, response: Response) -> dict:
+    async def readiness(request: Request) -> dict:
         gw: EmailGateway = request.app.state.gateway
-        try:
-            await gw.redis.ping()
-            ready = gw.ready()
-        except Exception:
-            ready = False
-        response.status_code = 200 if ready else 503
-        return {"ready": ready, "smtp_port": gw.smtp_port}
+        await gw.redis.ping()
+        return {"ready": gw.ready(), "smtp_port": gw.smtp_port}
+
+    add_health(app, readiness)
 
     return app

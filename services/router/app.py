@@ -4,13 +4,21 @@ from __future__ import annotations
 
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI, Request, Response
-from prometheus_client import make_asgi_app
+from fastapi import FastAPI, Request
 
 from shared import logging as log
+from shared.http import add_health
 
 from .bootstrap import Router, build
-from .entrypoints.api.routes import agents, contacts, customers, desktop, offers, queues, stats
+from .entrypoints.api.routes import (
+    agents,
+    contacts,
+    customers,
+    desktop,
+    offers,
+    queues,
+    stats,
+)
 from .entrypoints.ops_page import routes as ops_page
 from .ops.projector import Ops
 from .settings import RouterSettings
@@ -40,21 +48,12 @@ def create_app(settings: RouterSettings | None = None, router: Router | None = N
         app.include_router(module.router, prefix="/v1")
     app.include_router(desktop.pages)
     app.include_router(ops_page.router)  # /ops and /survey/{contact_id}
-    app.mount("/metrics", make_asgi_app())
 
-    @app.get("/healthz", tags=["health"])
-    async def healthz() -> dict:
-        return {"status": "ok"}
-
-    @app.get("/readyz", tags=["health"])
-    async def readyz(request: Request, response: Response) -> dict:
+    async def readiness(request: Request) -> dict:
         r: Router = request.app.state.router
-        try:
-            await r.redis.ping()
-            ready = r.healthy() and r.assigned()
-        except Exception:
-            ready = False
-        response.status_code = 200 if ready else 503
-        return {"ready": ready}
+        await r.redis.ping()
+        return {"ready": r.healthy() and r.assigned()}
+
+    add_health(app, readiness)
 
     return app

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI, Request, Response
-from prometheus_client import make_asgi_app
+from fastapi import FastAPI, Request
 
 from shared import logging as log
+from shared.http import add_health
 
 from .bootstrap import VoiceService, build
 from .settings import VoiceSettings
@@ -29,17 +29,11 @@ def create_app(settings: VoiceSettings | None = None, service: VoiceService | No
             await svc.stop()
 
     app = FastAPI(title="Omniroute voice gateway", version="1", lifespan=lifespan)
-    app.mount("/metrics", make_asgi_app())
 
-    @app.get("/healthz", tags=["health"])
-    async def healthz() -> dict:
-        return {"status": "ok"}
-
-    @app.get("/readyz", tags=["health"])
-    async def readyz(request: Request, response: Response) -> dict:
+    async def readiness(request: Request) -> dict:
         svc: VoiceService = request.app.state.voice
-        ready = svc.ready()
-        response.status_code = 200 if ready else 503
-        return {"ready": ready, "sip_port": svc.sip.port, "active_calls": len(svc.deps.calls)}
+        return {"ready": svc.ready(), "sip_port": svc.sip.port, "active_calls": len(svc.deps.calls)}
+
+    add_health(app, readiness)
 
     return app
