@@ -9,6 +9,7 @@ human: its token is printed so the agent desktop can sign in with it.
 from __future__ import annotations
 
 import asyncio
+import logging
 import random
 import uuid
 
@@ -103,6 +104,7 @@ async def traffic(settings: DemoSettings, common: CommonSettings) -> None:
 async def main() -> None:
     settings, common = DemoSettings(), AdminToken()
     log.configure(common.log_level)
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # one line per request drowns the token line
     admin = {"Authorization": f"Bearer {common.admin_token}"}
     async with httpx.AsyncClient(base_url=settings.router_url, timeout=10) as http:
         for n in range(1, 61, 7):  # a few premium and enhanced customers
