@@ -32,10 +32,23 @@ infra-up: install
 infra-down:
 	$(PY) deploy/local/infra.py down
 
+# Docker Compose where a Docker engine answers (OMNIROUTE_LOCAL=1 forces local
+# processes); otherwise Kafka, Redis and every service as local processes.
+COMPOSE := $(shell docker compose version >/dev/null 2>&1 && echo "docker compose" || echo docker-compose)
+DOCKER_ENGINE = $(shell [ -z "$$OMNIROUTE_LOCAL" ] && docker info >/dev/null 2>&1 && echo yes)
+
 up: install
+ifeq ($(DOCKER_ENGINE),yes)
+	$(COMPOSE) --profile demo up -d --build
+	@sed -n '/^# urls:/,$$p' deploy/local/procfile | sed '1d; s/^# /  /'
+else
 	$(PY) deploy/local/stack.py up
+endif
 
 down:
+ifeq ($(DOCKER_ENGINE),yes)
+	$(COMPOSE) --profile demo down
+endif
 	$(PY) deploy/local/stack.py down
 
 BENCH_STATE := .omniroute/bench-infra
