@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
+from tests.ops.traffic import simulate
 from tests.support.poll import until
 from tests.support.router_harness import ADMIN
-
-from tests.ops.traffic import simulate
+from tests.support.tools import require
 
 pytestmark = [pytest.mark.ops, pytest.mark.integration]
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
@@ -22,11 +22,7 @@ SCREENSHOT = Path(__file__).resolve().parents[2] / "docs" / "screenshots" / "ops
 
 @pytest.fixture
 def chromium() -> str:
-    if not os.path.exists(CHROMIUM):
-        if os.environ.get("CI"):
-            pytest.fail("chromium is missing")
-        pytest.skip("chromium is missing")
-    return CHROMIUM
+    return require(CHROMIUM, "chromium")
 
 
 async def _settled(h) -> dict:

@@ -3,35 +3,23 @@
 from __future__ import annotations
 
 import asyncio
-import os
-import shutil
 import socket
 from dataclasses import dataclass
 from pathlib import Path
 
-import pytest
+from tests.support.tools import require
 
 SCENARIOS = Path(__file__).with_name("scenarios")
 PCAPS = Path("/usr/share/sip-tester")
 
 
 def require_sipp() -> str:
-    found = shutil.which("sipp")
-    if not found:
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail("sipp (Debian package sip-tester) is missing under CI", pytrace=False)
-        pytest.skip("sipp (Debian package sip-tester) is not installed")
-    return found
+    return require("sipp", "sip-tester")
 
 
 def pcap(name: str) -> Path:
     """sip-tester's RFC 2833 example captures (dtmf_2833_<digit>.pcap)."""
-    path = PCAPS / name
-    if not path.exists():
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail(f"{path} is missing (sip-tester package)", pytrace=False)
-        pytest.skip(f"{path} is missing")
-    return path
+    return Path(require(str(PCAPS / name), "sip-tester"))
 
 
 def free_port() -> int:
