@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import uuid
 
-from shared.events import CHAT, ContactCreated, Customer, MessagePosted
+from shared.events import CHAT, ContactCreated, Customer, MessagePosted, SurveySubmitted
 from shared.transcripts import message_view
 
 from .adapters import metrics
-from .domain.chat import CLOSE_UNKNOWN, ProtocolError, Resume, Start, open_token, sign_conversation
+from .domain.chat import CLOSE_UNKNOWN, ProtocolError, Resume, Start, Survey, open_token, sign_conversation
 from .gateway import Deps
-from .handlers import now_ms, queue_frame
+from .handlers import ended_frame, now_ms, queue_frame
 
 
 def new_id() -> str:
@@ -55,7 +55,7 @@ async def state_frame(deps: Deps, cid: str, conv: dict) -> dict:
     if state == "assigned":
         return {"type": "assigned"}
     if state == "ended":
-        return {"type": "ended", "reason": conv.get("end_reason", "")}
+        return ended_frame(conv.get("end_reason", ""), surveyed=bool(conv.get("surveyed")))
     if conv.get("queue"):
         return await queue_frame(deps, cid, conv["queue"])
     return {"type": "queued", "position": None, "estimated_wait_s": None}
@@ -70,6 +70,22 @@ async def say(deps: Deps, cid: str, text: str) -> dict:
     frame = {"type": "message", **message_view(message)}
     await deps.hub.send(cid, frame)
     return frame
+
+
+async def answer_survey(deps: Deps, cid: str, frame: Survey) -> dict:
+    """The customer rates their own contact (the socket's), once, after the agent completed it."""
+    conv = await deps.store.get(cid) or {}
+    if conv.get("end_reason") != "completed":
+        return {"type": "error", "code": "survey_not_open", "detail": "the survey opens when the agent closes the chat"}
+    if not await deps.store.claim_survey(cid):
+        return {"type": "error", "code": "survey_answered", "detail": "Thank you, we already have your answer"}
+    try:
+        await deps.gateway.submit_survey(SurveySubmitted(contact_id=cid, score=frame.score, comment=frame.comment))
+    except BaseException:
+        await deps.store.release_survey(cid)  # not recorded: the customer may send it again
+        raise
+    metrics.SURVEYS.inc()
+    return {"type": "survey_recorded"}
 
 
 async def leave(deps: Deps, cid: str, reason: str) -> None:

@@ -73,8 +73,13 @@ async def contact_closed(env: Envelope, deps: Deps) -> None:
         return
     await deps.store.unwait(e.contact_id, e.queue)
     await deps.store.cancel_abandon(e.contact_id)
-    await deps.hub.send(e.contact_id, {"type": "ended", "reason": reason})
+    await deps.hub.send(e.contact_id, ended_frame(reason))
     await notify_queue(deps, e.queue)
+
+
+def ended_frame(reason: str, surveyed: bool = False) -> dict:
+    """`survey`: whether the widget offers the post-chat survey (chats the agent completed, once)."""
+    return {"type": "ended", "reason": reason, "survey": reason == "completed" and not surveyed}
 
 
 async def message_posted(env: Envelope, deps: Deps) -> None:

@@ -46,6 +46,13 @@ class ChatStore:
         await self.redis.hset(_conv(cid), mapping=fields)
         return True
 
+    async def claim_survey(self, cid: str) -> bool:
+        """One survey answer per contact, whichever replica or socket sends it first."""
+        return bool(await self.redis.hsetnx(_conv(cid), "surveyed", "1"))
+
+    async def release_survey(self, cid: str) -> None:
+        await self.redis.hdel(_conv(cid), "surveyed")
+
     # -- waiting positions ----------------------------------------------------------
     async def wait(self, cid: str, queue: str, since_ms: int) -> None:
         await self.redis.zadd(_waiting(queue), {cid: since_ms})

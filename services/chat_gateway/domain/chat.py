@@ -94,11 +94,19 @@ class Ping(Frame):
     type: Literal["ping"]
 
 
-ClientFrame = Annotated[Start | Resume | Say | Leave | Ping, Field(discriminator="type")]
+class Survey(Frame):
+    """The customer's answer to the post-chat survey; it is always for the socket's own contact."""
+
+    type: Literal["survey"]
+    score: Annotated[int, Field(strict=True, ge=1, le=5)]
+    comment: Annotated[str, StringConstraints(strip_whitespace=True, max_length=MAX_TEXT)] = ""
+
+
+ClientFrame = Annotated[Start | Resume | Say | Leave | Ping | Survey, Field(discriminator="type")]
 _frames = TypeAdapter(ClientFrame)
 
 
-def parse_frame(raw: str | bytes | None) -> Start | Resume | Say | Leave | Ping:
+def parse_frame(raw: str | bytes | None) -> Start | Resume | Say | Leave | Ping | Survey:
     if raw is None:
         raise ProtocolError(CLOSE_BAD_FRAME, "binary frames are not supported")
     if len(raw) > MAX_FRAME_BYTES:

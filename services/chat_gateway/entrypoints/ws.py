@@ -13,7 +13,7 @@ from .. import conversations
 from ..adapters import metrics
 from ..domain.chat import (
     CLOSE_BAD_FRAME, CLOSE_NORMAL, CLOSE_RATE_LIMITED, CLOSE_TIMEOUT, Leave, Ping, ProtocolError, Resume, Say,
-    Start, parse_frame,
+    Start, Survey, parse_frame,
 )
 from ..gateway import Deps
 
@@ -93,5 +93,7 @@ async def _converse(ws: WebSocket, deps: Deps, cid: str) -> bool:
             return True
         elif isinstance(frame, Ping):
             await ws.send_json({"type": "pong"})
+        elif isinstance(frame, Survey):
+            await ws.send_json(await conversations.answer_survey(deps, cid, frame))
         else:
             raise ProtocolError(CLOSE_BAD_FRAME, f"unexpected {frame.type} frame in a conversation")

@@ -32,6 +32,8 @@
     li.scrollIntoView({ block: "end" });
   }
 
+  function surveyDone(text) { $("survey").hidden = true; $("survey-note").textContent = text; $("survey-note").hidden = false; }
+
   function minutes(s) { return s < 60 ? "under a minute" : "about " + Math.round(s / 60) + " min"; }
 
   const on = {
@@ -47,8 +49,13 @@
       ended = true;
       status(f.reason === "completed" ? "The agent closed this chat" : "Chat ended");
       $("composer").hidden = true; $("leave").hidden = true;
+      $("survey").hidden = !f.survey;
     },
-    error(f) { status(f.detail); },
+    survey_recorded() { surveyDone("Thank you for your feedback!"); },
+    error(f) {
+      status(f.detail);
+      if (f.code === "survey_answered") surveyDone(f.detail);
+    },
     pong() {},
   };
 
@@ -84,6 +91,21 @@
     if (!text || !ws || ws.readyState !== WebSocket.OPEN) return;
     ws.send(JSON.stringify({ type: "message", text }));
     input.value = "";
+  });
+
+  // Post-chat survey: pick a score (1-5), optionally comment, send once.
+  let score = 0;
+  $("survey").querySelectorAll("[data-score]").forEach((b) => b.addEventListener("click", () => {
+    score = Number(b.dataset.score);
+    $("survey").querySelectorAll("[data-score]").forEach((o) => o.setAttribute("aria-pressed", String(o === b)));
+    $("survey").querySelector("button[type=submit]").disabled = false;
+  }));
+
+  $("survey").addEventListener("submit", (e) => {
+    e.preventDefault();
+    if (!score || !ws || ws.readyState !== WebSocket.OPEN) return;
+    ws.send(JSON.stringify({ type: "survey", score, comment: e.target.elements.comment.value.trim() }));
+    e.target.querySelector("button[type=submit]").disabled = true;
   });
 
   $("leave").addEventListener("click", () => {
