@@ -109,6 +109,7 @@ async def stack(infra):
     ):
         await _resolve_positions(router_app.state.router.consumer)
         await _resolve_positions(router_app.state.desktop.consumer)
+        await _resolve_positions(router_app.state.ops.consumer)  # stats (surveys) see every contact
         await _resolve_positions(chat_app.state.deps.gateway.consumer)
         await until(lambda: _ready(http, chat_url), 30, what="chat gateway ready")
         await until(lambda: _ready(http, router_url), 30, what="router ready")

@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 
 from services.chat_gateway.domain.chat import (
     CLOSE_BAD_FRAME, CLOSE_BAD_TOKEN, CLOSE_FORBIDDEN, MAX_TEXT, Leave, Pace, ProtocolError, Resume, Say, Start,
-    estimated_wait_s, open_token, parse_frame, sign_conversation, window,
+    Survey, estimated_wait_s, open_token, parse_frame, sign_conversation, window,
 )
 from services.chat_gateway.settings import ChatSettings
 
@@ -40,6 +40,10 @@ def test_start_maps_topic_to_intent_and_email_to_a_stable_customer_id():
     (frame(type="message", text="   "), "text"),
     (frame(type="message", text="x" * (MAX_TEXT + 1)), "text"),
     (frame(type="message", text="hi", html="<b>"), "html"),
+    (frame(type="survey"), "score"),
+    (frame(type="survey", score=True), "score"),
+    (frame(type="survey", score=4.5), "score"),
+    (frame(type="survey", score=4, contact_id="chat-2"), "contact_id"),
     ("x" * 20_000, "frame too large"),
     (None, "binary frames are not supported"),
 ])
@@ -55,6 +59,8 @@ def test_good_frames():
     assert parse_frame(frame(type="message", text="  hello  ")) == Say(type="message", text="hello")
     assert isinstance(parse_frame(frame(type="leave")), Leave)
     assert isinstance(parse_frame(frame(type="resume", token="t", conversation_id="chat-1")), Resume)
+    assert parse_frame(frame(type="survey", score=5)) == Survey(type="survey", score=5, comment="")
+    assert parse_frame(frame(type="survey", score=1, comment=" meh ")).comment == "meh"
 
 
 @given(st.text(max_size=300))

@@ -112,7 +112,85 @@ async def test_customer_and_agent_chat_from_queue_to_wrap_up(stack, pages):
     await expect(desk.get_by_test_id("contact")).to_have_count(0)
     done = await stack.routing.wait("contact.completed", agent_id="alice")
     assert done.data.disposition == "resolved"
+
+    # the survey: Carol rates the chat 4 with a comment; it is published once and counted
+    survey = resumed.get_by_test_id("survey")
+    await expect(survey).to_be_visible(timeout=WAIT_MS)
+    await survey.get_by_role("button", name="4", exact=True).click()
+    await survey.locator("textarea[name=comment]").fill(f"Quick refund {XSS}")
+    await resumed.screenshot(path=str(SCREENSHOTS / "chat-survey.png"))
+    await survey.get_by_role("button", name="Send feedback").click()
+    await expect(resumed.get_by_test_id("survey-note")).to_have_text("Thank you for your feedback!", timeout=WAIT_MS)
+    await expect(survey).to_be_hidden()
+    answer = await stack.contacts.wait("survey.submitted", contact_id=cid)
+    assert (answer.data.score, answer.data.comment, answer.data.complaint) == (4, f"Quick refund {XSS}", False)
+    assert answer.source == "omniroute/chat-gateway"
+    stats = await until(lambda: _stats_row(stack, done.data.queue, "chat", lambda row: row["today"]["surveys"] == 1),
+                        WAIT_MS / 1000, what="survey counted in /v1/stats")
+    assert (stats["today"]["csat"], stats["today"]["csat_satisfied"]) == (4.0, 1.0)
+    await resumed.reload()  # answered: a reload does not offer it again
+    await expect(resumed.get_by_test_id("status")).to_have_text("The agent closed this chat", timeout=WAIT_MS)
+    assert await survey.is_hidden()
+    assert len(stack.contacts.of("survey.submitted", contact_id=cid)) == 1
     assert pages.dialogs == []
+
+
+async def _stats_row(stack, queue: str, channel: str, check):
+    r = await stack.http.get(f"{stack.router_url}/v1/stats", headers={"Authorization": "Bearer chat-test-admin-token"})
+    assert r.status_code == 200, r.text
+    row = next((q for q in r.json()["queues"] if (q["queue"], q["channel"]) == (queue, channel)), None)
+    return row if row and check(row) else None
+
+
+async def test_survey_is_for_the_completed_contact_once_and_checked(stack):
+    token = await stack.agent("ivy", "Ivy", login=True)
+    async with websockets.connect(stack.ws_url) as ws:
+        await ws.send(json.dumps({"type": "start", "name": "Pat", "email": "pat@example.com", "topic": "general"}))
+        started = await next_frame(ws, "started")
+        cid = started["conversation_id"]
+        # before the agent completed the chat there is nothing to rate; the socket stays open
+        await ws.send(json.dumps({"type": "survey", "score": 5}))
+        assert (await next_frame(ws, "error"))["code"] == "survey_not_open"
+        offer = await stack.routing.wait("offer.issued", contact_id=cid)
+        r = await stack.http.post(f"{stack.router_url}/v1/offers/{offer.data.offer_id}/accept", headers=bearer(token))
+        assert r.status_code == 200, r.text
+        r = await stack.http.post(f"{stack.router_url}/v1/contacts/{cid}/complete", headers=bearer(token),
+                                  json={"disposition": "resolved"})
+        assert r.status_code == 200, r.text
+        assert await next_frame(ws, "ended") == {"type": "ended", "reason": "completed", "survey": True}
+        await ws.send(json.dumps({"type": "survey", "score": 2, "comment": "  slow  "}))
+        assert await next_frame(ws, "survey_recorded") == {"type": "survey_recorded"}
+        await ws.send(json.dumps({"type": "survey", "score": 5}))  # a second answer is refused politely
+        assert await next_frame(ws, "error") == {
+            "type": "error", "code": "survey_answered", "detail": "Thank you, we already have your answer"}
+        await ws.send(json.dumps({"type": "ping"}))
+        assert await next_frame(ws, "pong") == {"type": "pong"}
+    answer = await stack.contacts.wait("survey.submitted", contact_id=cid)
+    assert (answer.data.score, answer.data.comment) == (2, "slow")
+
+    # resumed with its token: ended, nothing left to rate, and a second socket can't answer again
+    async with websockets.connect(stack.ws_url) as ws:
+        await ws.send(json.dumps({"type": "resume", "token": started["token"], "conversation_id": cid}))
+        assert await next_frame(ws, "ended") == {"type": "ended", "reason": "completed", "survey": False}
+        await ws.send(json.dumps({"type": "survey", "score": 1}))
+        assert (await next_frame(ws, "error"))["code"] == "survey_answered"
+
+    # the frame names no contact (only the socket's own), and the score must be 1-5 as a number
+    bad = [({"contact_id": "chat-someone-else"}, "contact_id: Extra inputs are not permitted"),
+           ({"score": 0}, "score: Input should be greater than or equal to 1"),
+           ({"score": 6}, "score: Input should be less than or equal to 5"),
+           ({"score": "5"}, "score: Input should be a valid integer"),
+           ({"score": 4, "comment": "x" * 2001}, "comment: String should have at most 2000 characters")]
+    for extra, reason in bad:
+        async with websockets.connect(stack.ws_url) as ws:
+            await ws.send(json.dumps({"type": "resume", "token": started["token"], "conversation_id": cid}))
+            await next_frame(ws, "ended")
+            await ws.send(json.dumps({"type": "survey", "score": 3, **extra}))
+            with pytest.raises(websockets.ConnectionClosed) as closed:
+                while True:
+                    await ws.recv()
+        assert (closed.value.rcvd.code, closed.value.rcvd.reason) == (4400, reason), extra
+    assert len(stack.contacts.of("survey.submitted", contact_id=cid)) == 1
 
 
 async def test_another_customers_token_is_refused(stack, pages):
@@ -292,6 +370,14 @@ async def chat_ws(stack, sockets: contextlib.AsyncExitStack, name: str, email: s
     assert started["type"] == "started", started
     await until(lambda: stack.contacts.of("contact.created", id=started["conversation_id"]), 20, what="contact.created")
     return started
+
+
+async def next_frame(ws, type_: str) -> dict:
+    """The next frame of `type_`, skipping others (queue updates, transcript, messages)."""
+    while True:
+        frame = json.loads(await ws.recv())
+        if frame["type"] == type_:
+            return frame
 
 
 async def resume_ws(stack, token: str, conversation_id: str) -> tuple[int, str]:
