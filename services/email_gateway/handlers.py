@@ -18,6 +18,7 @@ from shared import logging as log
 from shared.cloudevents import Envelope
 from shared.consumer_loop import Rejected
 from shared.events import ContactCreated, ContactUpdated, Customer, MessagePosted, event_type
+from shared.survey import survey_url
 from services.router.domain.policy import Policy
 
 from . import metrics
@@ -105,10 +106,11 @@ async def _new_contact(mail: ParsedEmail, inbound: Inbound, match: CaseMatch | N
     else:
         case_id = await cases.new_case({"customer": mail.from_addr, "name": mail.from_name,
                                         "subject": mail.subject, "intent": intent})
-    contact_id = await cases.new_contact(case_id)
+    ack_block = await _ack_blocker(mail, inbound, deps)
+    # Remembered on the contact: whom we never acknowledge gets no survey either.
+    contact_id = await cases.new_contact(case_id, auto_ack=f"suppressed:{ack_block}" if ack_block else "sent")
     target_s = sla.first_response_s(deps.policy, intent)
     due_ms = now_ms() + int(target_s * 1000) if target_s else None
-    ack_block = await _ack_blocker(mail, inbound, deps)
     contact = ContactCreated(
         id=contact_id, channel=CHANNEL, intent=intent, conversation_id=case_id,
         customer=Customer(id=customer_id(mail.from_addr or inbound.envelope_sender or "unknown"),
@@ -200,16 +202,27 @@ async def _case_view(case_id: str, cases: CaseStore) -> compose.CaseView | None:
 async def send_ack(case_id: str, mail: ParsedEmail, expected: str, deps: Deps) -> None:
     """Background: the customer's mail is already accepted, so a failed ack is logged, not retried."""
     s = deps.settings
+    await _send_automatic("ack", case_id, deps,
+                          lambda view: compose.acknowledgement(s.sender, view, expected, s.email_hostname))
+
+
+async def send_survey(case_id: str, contact_id: str, deps: Deps) -> None:
+    """Background, like the ack: the completion is recorded; a failed survey mail is logged."""
+    s = deps.settings
+    link = survey_url(s.survey_base_url, s.survey_secret, contact_id)
+    await _send_automatic("survey", case_id, deps, lambda view: compose.survey(s.sender, view, link, s.email_hostname))
+
+
+async def _send_automatic(kind: str, case_id: str, deps: Deps, build: Callable[[compose.CaseView], object]) -> None:
     try:
-        view = await _case_view(case_id, deps.cases)
-        msg = compose.acknowledgement(s.sender, view, expected, s.email_hostname)
+        msg = build(await _case_view(case_id, deps.cases))
         # Remember our Message-ID first: a quick customer reply must thread onto the case.
         await deps.cases.remember_message(case_id, msg["Message-ID"])
-        await deps.relay.send(msg, s.sender)
-        metrics.SENT.labels(kind="ack", result="ok").inc()
+        await deps.relay.send(msg, deps.settings.sender)
+        metrics.SENT.labels(kind=kind, result="ok").inc()
     except Exception:
-        metrics.SENT.labels(kind="ack", result="error").inc()
-        logger.exception("auto_ack_failed", case_id=case_id)
+        metrics.SENT.labels(kind=kind, result="error").inc()
+        logger.exception(f"auto_{kind}_failed", case_id=case_id)
 
 
 async def agent_message(m: MessagePosted, deps: Deps) -> str:
@@ -260,7 +273,25 @@ async def routing_event(env: Envelope, deps: Deps) -> str:
         return "not_email"
     if state in CLOSED:
         await deps.cases.clear_due(contact_id)
+    if state == "completed":
+        await offer_survey(case_id, contact_id, deps)
     return state
+
+
+async def offer_survey(case_id: str, contact_id: str, deps: Deps) -> str:
+    """One survey mail per completed contact, and only to senders we acknowledge (RFC 3834
+    loop protection: no robots, lists or bounces)."""
+    if not deps.settings.survey_base_url:
+        return "off"
+    contact = await deps.cases.contact(contact_id) or {}
+    decision = contact.get("auto_ack") or "suppressed:unknown"  # sent | suppressed:<reason>
+    if not await deps.cases.decide_survey(contact_id, decision):
+        return "already_decided"
+    if decision == "sent":
+        deps.spawn(send_survey(case_id, contact_id, deps))
+    else:
+        metrics.SURVEY_SUPPRESSED.labels(reason=decision.removeprefix("suppressed:")).inc()
+    return decision
 
 
 async def handle(env: Envelope, deps: Deps) -> str:

@@ -2,13 +2,15 @@
 
 from pathlib import Path
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 
+from services.router.ops.settings import DEV_SURVEY_SECRET
 from services.router.settings import DEFAULT_POLICY
 from shared.settings import CommonSettings
 
 
 class EmailSettings(CommonSettings):
+    env: str = "dev"
     # HTTP: /healthz, /readyz, /metrics
     email_http_host: str = "127.0.0.1"
     email_http_port: int = 8082
@@ -39,6 +41,10 @@ class EmailSettings(CommonSettings):
     email_timer_interval_ms: int = Field(default=1000, gt=0)
     # Spooled mail older than this is re-processed (a crash between spool and publish).
     email_spool_retry_s: float = Field(default=60.0, gt=0)
+    # Post-contact survey mail: links to the router's survey page, signed with the router's
+    # secret (shared.survey). An empty base URL sends no survey mail.
+    survey_base_url: str = "http://127.0.0.1:8080"
+    survey_secret: str = DEV_SURVEY_SECRET
 
     @field_validator("email_addresses")
     @classmethod
@@ -46,6 +52,12 @@ class EmailSettings(CommonSettings):
         if not v:
             raise ValueError("at least one support address is needed")
         return {k.strip().lower(): intent for k, intent in v.items()}
+
+    @model_validator(mode="after")
+    def _no_default_secret_in_production(self):
+        if self.env == "production" and self.survey_base_url and self.survey_secret == DEV_SURVEY_SECRET:
+            raise ValueError("OMNIROUTE_SURVEY_SECRET must be set in production")
+        return self
 
     @property
     def sender(self) -> str:

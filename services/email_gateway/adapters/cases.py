@@ -52,10 +52,10 @@ class CaseStore:
         await self.redis.hset(key, mapping=fields)
         await self.redis.expire(key, TTL_S)
 
-    async def new_contact(self, case_id: str) -> str:
+    async def new_contact(self, case_id: str, **fields: str) -> str:
         n = await self.redis.hincrby(f"em:case:{case_id}", "contacts", 1)
         contact_id = f"{case_id}.{n}"
-        await self.redis.hset(f"em:contact:{contact_id}", mapping={"case": case_id, "state": "new"})
+        await self.redis.hset(f"em:contact:{contact_id}", mapping={"case": case_id, "state": "new", **fields})
         await self.redis.expire(f"em:contact:{contact_id}", TTL_S)
         return contact_id
 
@@ -81,6 +81,11 @@ class CaseStore:
             return None
         state = _s(await self.redis.hget(f"em:contact:{current}", "state"))
         return current if state in OPEN_STATES else None
+
+    async def decide_survey(self, contact_id: str, decision: str) -> bool:
+        """Record whether the contact gets a survey mail; only the first decision counts
+        (a redelivered completion, another replica), so at most one survey is sent."""
+        return bool(await self.redis.hsetnx(f"em:contact:{contact_id}", "survey", decision))
 
     # -- threading --------------------------------------------------------------------
     async def remember_message(self, case_id: str, message_id: str) -> None:

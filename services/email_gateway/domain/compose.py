@@ -53,6 +53,20 @@ def acknowledgement(sender: str, case: CaseView, expected: str, domain: str) -> 
     return msg
 
 
+def survey(sender: str, case: CaseView, link: str, domain: str) -> EmailMessage:
+    """After completion: one short mail with the signed survey link, on the case's thread."""
+    msg = _base(sender, case, domain)
+    msg.replace_header("Subject", tag_subject(case.subject, case.case_id, prefix="How did we do?"))
+    # RFC 3834: not a reply to a mail but still automatic, so responders stay quiet.
+    msg["Auto-Submitted"] = "auto-generated"
+    msg["X-Auto-Response-Suppress"] = "All"
+    msg.set_content(
+        f"How did we do?\n\nYour case {case.case_id} is closed. Please rate the help you got from 1 to 5;\n"
+        f"it takes a few seconds:\n\n{link}\n"
+    )
+    return msg
+
+
 def reply(sender: str, case: CaseView, text: str, author: str, domain: str) -> EmailMessage:
     msg = _base(sender, case, domain, name=author)
     msg.set_content(f"{text}\n\n--\nCase {case.case_id}\n")

@@ -20,11 +20,11 @@ def case_refs(subject: str) -> list[str]:
     return CASE_REF.findall(subject or "")
 
 
-def tag_subject(subject: str, case_id: str) -> str:
+def tag_subject(subject: str, case_id: str, prefix: str = "Re:") -> str:
     """`Re: <subject> [#C-1042]`, keeping one tag and one Re: however long the thread."""
     base = CASE_REF.sub("", subject or "").strip()
     base = re.sub(r"^((re|aw|sv|fwd?)\s*:\s*)+", "", base, flags=re.I).strip() or "Your request"
-    return f"Re: {base} [#{case_id}]"
+    return f"{prefix} {base} [#{case_id}]"
 
 
 def thread_ids(mail: ParsedEmail) -> list[str]:
