@@ -74,6 +74,7 @@ def gateway_settings(infra, sink: Sink, **overrides) -> EmailSettings:
         email_max_bytes=200_000, smtp_relay_host="127.0.0.1", smtp_relay_port=sink.port,
         policy_file=POLICY, email_group=f"test-email-{uuid.uuid4().hex[:8]}", offset_reset="latest",
         email_timer_interval_ms=100, email_ack_limit=3,
+        survey_base_url="http://router",  # the harness's in-process router app
     )
     return EmailSettings(**{**values, **overrides})
 

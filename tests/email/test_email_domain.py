@@ -138,6 +138,19 @@ def test_ack_is_threaded_auto_submitted_and_names_case_and_sla():
     assert msg["Message-ID"].endswith("@acme.test>")
 
 
+def test_survey_mail_is_threaded_auto_generated_and_carries_the_link():
+    view = compose.CaseView("C-1042", "ann@example.com", "Re: Order 77 [#C-1042]",
+                            ["<m1@example.com>", "<ack@acme.test>"], "<m1@example.com>")
+    link = "http://router/survey/C-1042.1?t=abc"
+    msg = BytesParser(policy=policy.default).parsebytes(
+        compose.survey("support@acme.test", view, link, "acme.test").as_bytes())
+    assert msg["Subject"] == "How did we do? Order 77 [#C-1042]"
+    assert msg["Auto-Submitted"] == "auto-generated" and msg["X-Omniroute-Case"] == "C-1042"
+    assert msg["In-Reply-To"] == "<m1@example.com>" and msg["References"] == "<ack@acme.test> <m1@example.com>"
+    assert link in msg.get_content() and "C-1042" in msg.get_content()
+    assert case_refs(f"Re: {msg['Subject']}") == ["C-1042"]  # a reply to it joins the case
+
+
 def test_sla_text():
     assert sla.humanize(7200) == "within 2 hours"
     assert sla.humanize(90) == "within 2 minutes"

@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import asyncio
 import re
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
+from services.email_gateway import handlers
 from shared import topics
 from tests.support.kafka_watch import Watch
 from tests.support.poll import until
@@ -119,7 +121,7 @@ async def test_follow_up_on_a_closed_case_is_a_new_contact_on_the_same_conversat
     assert again.metadata["reopened"] is True
     offer = await harness.routing.wait("offer.issued", contact_id=again.id)
     assert offer.data.agent_id == "erin"
-    ack2 = await sink.wait("ann@example.com", f"[#{case_id}]", count=2)
+    ack2 = await sink.wait("ann@example.com", f"Re: Refund [#{case_id}]", count=2)  # not the survey mail
     assert ack2["In-Reply-To"] == "<refund-2@example.com>" and ack["Message-ID"] in ack2["References"]
 
     # a stranger quoting the case number does not join it
@@ -130,6 +132,51 @@ async def test_follow_up_on_a_closed_case_is_a_new_contact_on_the_same_conversat
 
 async def _contact_state(harness, contact_id, state):
     return (await harness.router.redis.hget(f"em:contact:{contact_id}", "state")) == state.encode()
+
+
+async def test_completed_contact_gets_one_survey_mail_whose_link_records_the_answer(harness, gateway, sink):
+    erin = await harness.agent("erin", {"email": 3}, channels=["email"])
+    contact = await new_mail(gateway, "<late-1@example.com>", subject="Parcel late")
+    case_id = contact.conversation_id
+    await accept_offer(harness, contact.id, erin, "erin")
+    ack = await sink.wait("ann@example.com", f"Re: Parcel late [#{case_id}]")
+    bot = await new_mail(gateway, "<ooo-9@example.com>", subject="Out of office", sender="bob@example.com",
+                         Auto_Submitted="auto-replied")
+    await accept_offer(harness, bot.id, erin, "erin")
+    for done in (contact, bot):
+        r = await harness.http.post(f"/v1/contacts/{done.id}/complete", headers=erin, json={"disposition": "solved"})
+        assert r.status_code == 200, r.text
+
+    # one short mail on the case's thread, automatic, with the signed link
+    survey = await sink.wait("ann@example.com", "How did we do?")
+    assert survey["Subject"] == f"How did we do? Parcel late [#{case_id}]"
+    assert survey["Auto-Submitted"] == "auto-generated" and survey["X-Omniroute-Case"] == case_id
+    assert survey["In-Reply-To"] == "<late-1@example.com>"
+    assert survey["References"].split() == [ack["Message-ID"], "<late-1@example.com>"]
+    link = re.search(r"http://router/survey/\S+", survey.get_content()).group(0)
+    assert urlsplit(link).path == f"/survey/{contact.id}"
+    # loop protection: the auto-replier whose mail we never acknowledged gets no survey
+    await until(lambda: _survey_decision(harness, bot.id, "suppressed:auto_submitted"), what="bot's survey decision")
+    assert sink.to("bob@example.com") == []
+    # a redelivered completion decides nothing new: one survey mail per contact
+    assert await _survey_decision(harness, contact.id, "sent")
+    assert await handlers.offer_survey(case_id, contact.id, gateway.app.state.gateway.deps) == "already_decided"
+
+    # the customer follows the link: the router's page, then the form
+    page = await harness.http.get(link)
+    assert page.status_code == 200 and "How did we do?" in page.text
+    token = parse_qs(urlsplit(link).query)["t"][0]
+    r = await harness.http.post(urlsplit(link).path, data={"t": token, "score": "5", "comment": "Fast, thanks"})
+    assert r.status_code == 201 and "Thank you" in r.text, r.text
+    answer = await gateway.contacts.wait("survey.submitted", contact_id=contact.id)
+    assert (answer.data.score, answer.data.comment, answer.data.complaint) == (5, "Fast, thanks", False)
+    again = await harness.http.post(urlsplit(link).path, data={"t": token, "score": "1"})
+    assert again.status_code == 409
+    assert len(sink.to("ann@example.com", "How did we do?")) == 1
+
+
+async def _survey_decision(harness, contact_id, decision):
+    return (await harness.router.redis.hget(f"em:contact:{contact_id}", "survey")) == decision.encode()
 
 
 async def test_auto_replies_get_no_acknowledgement_and_acks_are_rate_limited(harness, gateway, sink):
