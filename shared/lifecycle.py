@@ -13,14 +13,19 @@ logger = log.get("lifecycle")
 
 
 async def cancel_tasks(tasks: Iterable[asyncio.Task], seconds: float = 5.0) -> None:
-    """Cancel background loops and wait for them, but not longer than `seconds`."""
-    tasks = [t for t in tasks if t is not None]
-    for t in tasks:
-        t.cancel()
-    if tasks:
-        _, pending = await asyncio.wait(tasks, timeout=seconds)
+    """Cancel background loops and wait for them, but not longer than `seconds`.
+
+    A cancellation that lands while a library converts it (e.g. a Redis call's own
+    timeout firing at the same moment) can be lost, and the loop runs on; so it is
+    repeated until the task ends."""
+    pending = {t for t in tasks if t is not None and not t.done()}
+    deadline = asyncio.get_running_loop().time() + seconds
+    while pending and asyncio.get_running_loop().time() < deadline:
         for t in pending:
-            logger.warning("task_did_not_stop", task=t.get_name(), seconds=seconds)
+            t.cancel()
+        _, pending = await asyncio.wait(pending, timeout=0.1)
+    for t in pending:
+        logger.warning("task_did_not_stop", task=t.get_name(), seconds=seconds)
 
 
 async def stop_within(step: Awaitable, what: str, seconds: float = 10.0) -> None:
