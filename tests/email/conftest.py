@@ -5,21 +5,25 @@ server started from a generated config (tests/email/dovecot.py)."""
 from __future__ import annotations
 
 import asyncio
-import uuid
 
 import httpx
 import pytest
 from aiosmtpd.smtp import SMTP
 from redis.asyncio import Redis
 
-from services.router.app import create_app as create_router_app
-from services.router.settings import RouterSettings
 from shared import topics
-from shared.kafka import make_producer
 from tests.email.dovecot import Dovecot
-from tests.email.helpers import POLICY, Gateway, Sink, addr, gateway_settings, positioned, require_tool, start_gateway
+from tests.email.helpers import (
+    POLICY,
+    Gateway,
+    Sink,
+    addr,
+    gateway_settings,
+    require_tool,
+    start_gateway,
+)
 from tests.support.kafka_watch import Watch
-from tests.support.router_harness import Harness
+from tests.support.router_harness import running_router
 
 
 @pytest.fixture
@@ -33,28 +37,8 @@ async def redis(infra):
 @pytest.fixture
 async def harness(infra, redis):
     """A real router on the email test policy (email queue needs the `email` skill)."""
-    bootstrap = addr(infra, "kafka_bootstrap")
-    settings = RouterSettings(
-        kafka_bootstrap=bootstrap, redis_url=addr(infra, "redis_url"), admin_token="test-admin-token",
-        router_group=f"test-router-{uuid.uuid4().hex[:8]}", offset_reset="latest", timer_interval_ms=50,
-        policy_file=POLICY,
-    )
-    app = create_router_app(settings)
-    async with app.router.lifespan_context(app):
-        await positioned(app.state.router.consumer, "router partition assignment")
-        desktop = getattr(app.state, "desktop", None)
-        if desktop is not None:  # transcripts: where the agent reads the customer's follow-ups
-            await positioned(desktop.consumer, "desktop feed assignment")
-        producer = make_producer(bootstrap)
-        await producer.start()
-        async with (
-            httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://router") as http,
-            Watch(bootstrap, topics.ROUTING, topics.AGENTS) as routing,
-            Watch(bootstrap, topics.DEADLETTER) as deadletter,
-        ):
-            yield Harness(http=http, router=app.state.router, producer=producer, routing=routing,
-                          deadletter=deadletter)
-        await producer.stop()
+    async with running_router(infra, policy_file=POLICY) as h:
+        yield h
 
 
 @pytest.fixture

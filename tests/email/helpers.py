@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import email
-import os
-import shutil
 import uuid
 from dataclasses import dataclass, field
 from email import policy
@@ -13,35 +11,24 @@ from email.message import EmailMessage
 from pathlib import Path
 
 import httpx
-import pytest
 
 from services.email_gateway.app import create_app
 from services.email_gateway.settings import EmailSettings
 from tests.support.kafka_watch import Watch
 from tests.support.poll import until
+from tests.support.router_harness import infra_address as addr
+from tests.support.router_harness import positioned
+from tests.support.tools import require
 
 POLICY = Path(__file__).with_name("policy.yaml")
 SUPPORT, URGENT = "support@acme.test", "urgent@acme.test"
 
 
-def addr(infra, name):
-    return infra[name] if isinstance(infra, dict) else getattr(infra, name)
+PACKAGES = {"swaks": "swaks", "dovecot": "dovecot-imapd"}
 
 
 def require_tool(name: str) -> str:
-    path = shutil.which(name) or (f"/usr/sbin/{name}" if os.path.exists(f"/usr/sbin/{name}") else None)
-    if path:
-        return path
-    if os.environ.get("CI", "").lower() == "true":
-        pytest.fail(f"{name} is required under CI", pytrace=False)
-    pytest.skip(f"{name} not installed")
-
-
-async def positioned(consumer, what: str) -> None:
-    """Wait for partitions and resolve positions, so nothing produced later is missed."""
-    await until(lambda: consumer.assignment(), 30, what=what)
-    for tp in consumer.assignment():
-        await consumer.position(tp)
+    return require(name, PACKAGES[name])
 
 
 @dataclass

@@ -3,19 +3,11 @@
 import uuid
 from datetime import UTC, datetime
 
-import httpx
 import pytest
 from redis.asyncio import Redis
 
-from services.router.adapters.state import RoutingState
-from services.router.app import create_app
-from services.router.bootstrap import build
-from services.router.settings import RouterSettings
-from shared import topics
-from shared.kafka import make_producer
-from tests.support.kafka_watch import Watch
 from tests.support.poll import until
-from tests.support.router_harness import Harness
+from tests.support.router_harness import infra_address, running_router
 
 # 10:00:00 UTC on a fixed day: minute-aligned, so window edges are easy to reason about
 T0 = int(datetime(2025, 3, 14, 10, 0, tzinfo=UTC).timestamp() * 1000)
@@ -33,10 +25,6 @@ class Clock:
         self.ms = T0 + int(seconds * 1000)
 
 
-def _addr(infra, name):
-    return infra[name] if isinstance(infra, dict) else getattr(infra, name)
-
-
 @pytest.fixture
 def clock() -> Clock:
     return Clock()
@@ -44,36 +32,14 @@ def clock() -> Clock:
 
 @pytest.fixture
 async def ops_harness(infra, clock):
-    bootstrap, redis_url = _addr(infra, "kafka_bootstrap"), _addr(infra, "redis_url")
-    flush = Redis.from_url(redis_url)
+    flush = Redis.from_url(infra_address(infra, "redis_url"))
     await flush.flushdb()  # our own Redis (see team brief): a clean state per test
     await flush.aclose()
-    settings = RouterSettings(
-        kafka_bootstrap=bootstrap, redis_url=redis_url, admin_token="test-admin-token",
-        router_group=f"test-ops-{uuid.uuid4().hex[:8]}", offset_reset="latest", timer_interval_ms=50,
-        presence_timeout_ms=10**9,  # the clock jumps minutes; no heartbeats needed
-    )
-    router = build(settings)
-    router.state = RoutingState(router.redis, now_ms=clock, presence_timeout_ms=settings.presence_timeout_ms)
-    app = create_app(settings, router=router)
-    async with app.router.lifespan_context(app):
-        ops = app.state.ops
-        await until(lambda: router.assigned() and ops.assigned(), 30, what="partition assignment")
-        for consumer in (router.consumer, ops.consumer):
-            for tp in consumer.assignment():
-                await consumer.position(tp)
-        producer = make_producer(bootstrap)
-        await producer.start()
-        transport = httpx.ASGITransport(app=app)
-        async with (
-            httpx.AsyncClient(transport=transport, base_url="http://router") as http,
-            Watch(bootstrap, topics.ROUTING, topics.AGENTS) as routing,
-            Watch(bootstrap, topics.DEADLETTER) as deadletter,
-        ):
-            h = Harness(http=http, router=router, producer=producer, routing=routing, deadletter=deadletter)
-            h.app, h.ops = app, ops
-            yield h
-        await producer.stop()
+    # the clock jumps minutes; no heartbeats needed
+    async with running_router(infra, clock=clock, router_group=f"test-ops-{uuid.uuid4().hex[:8]}",
+                              presence_timeout_ms=10**9) as h:
+        h.ops = h.app.state.ops
+        yield h
 
 
 @pytest.fixture

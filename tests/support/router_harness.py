@@ -2,20 +2,40 @@
 
 from __future__ import annotations
 
+import contextlib
 import uuid
-from dataclasses import dataclass
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass, field
 
 import httpx
 from aiokafka import AIOKafkaProducer
+from fastapi import FastAPI
 
-from services.router.bootstrap import Router
+from services.router.adapters.state import RoutingState
+from services.router.app import create_app
+from services.router.bootstrap import Router, build
+from services.router.settings import RouterSettings
+from shared import topics
 from shared.cloudevents import new_event
 from shared.events import ContactCreated, Customer, event_type
-from shared.kafka import publish
+from shared.kafka import make_producer, publish
 
 from .kafka_watch import Watch
+from .poll import until
 
-ADMIN = {"Authorization": "Bearer test-admin-token"}
+ADMIN_TOKEN = "test-admin-token"
+ADMIN = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
+
+
+def infra_address(infra, name: str) -> str:
+    return infra[name] if isinstance(infra, dict) else getattr(infra, name)
+
+
+async def positioned(consumer, what: str) -> None:
+    """Wait for partitions and resolve 'latest' now, so nothing produced later is missed."""
+    await until(lambda: consumer.assignment(), 30, what=what)
+    for tp in consumer.assignment():
+        await consumer.position(tp)
 
 
 @dataclass
@@ -25,6 +45,7 @@ class Harness:
     producer: AIOKafkaProducer
     routing: Watch
     deadletter: Watch
+    app: FastAPI | None = field(default=None, repr=False)
 
     async def agent(self, agent_id: str, skills: dict, channels=("chat", "email", "voice"),
                     capacity: int = 100, login: bool = True) -> dict:
@@ -46,3 +67,36 @@ class Harness:
         await publish(self.producer, new_event(event_type("contact.created"), data,
                                                source="tests", key=cid, id=event_id))
         return cid
+
+
+@contextlib.asynccontextmanager
+async def running_router(infra, clock: Callable[[], int] | None = None, **overrides) -> AsyncIterator[Harness]:
+    """A real router app with its lifespan running on the `infra` Kafka and Redis.
+
+    A fresh consumer group that starts at the end keeps earlier tests' contacts out;
+    `clock` injects the routing clock so time-based rules are exact without sleeping."""
+    bootstrap = infra_address(infra, "kafka_bootstrap")
+    settings = RouterSettings(**{
+        "kafka_bootstrap": bootstrap, "redis_url": infra_address(infra, "redis_url"), "admin_token": ADMIN_TOKEN,
+        "router_group": f"test-router-{uuid.uuid4().hex[:8]}", "offset_reset": "latest", "timer_interval_ms": 50,
+        **overrides})
+    router = build(settings)
+    if clock is not None:
+        router.state = RoutingState(router.redis, now_ms=clock, presence_timeout_ms=settings.presence_timeout_ms)
+    app = create_app(settings, router=router)
+    async with app.router.lifespan_context(app):
+        for name, consumer in (("router", router.consumer), ("desktop feed", app.state.desktop.consumer),
+                               ("stats", app.state.ops.consumer)):
+            await positioned(consumer, f"{name} partition assignment")
+        producer = make_producer(bootstrap)
+        await producer.start()
+        try:
+            async with (
+                httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://router") as http,
+                Watch(bootstrap, topics.ROUTING, topics.AGENTS) as routing,
+                Watch(bootstrap, topics.DEADLETTER) as deadletter,
+            ):
+                yield Harness(http=http, router=router, producer=producer, routing=routing,
+                              deadletter=deadletter, app=app)
+        finally:
+            await producer.stop()
