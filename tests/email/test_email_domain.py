@@ -8,11 +8,16 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from services.email_gateway.bootstrap import load_policy
 from services.email_gateway.domain import compose, sla
 from services.email_gateway.domain.loops import no_ack_reason
 from services.email_gateway.domain.parsing import Unparseable, html_to_text, parse
-from services.email_gateway.domain.threading import case_refs, match_case, references_for_reply, tag_subject
-from services.email_gateway.bootstrap import load_policy
+from services.email_gateway.domain.threading import (
+    case_refs,
+    match_case,
+    references_for_reply,
+    tag_subject,
+)
 from services.email_gateway.handlers import customer_id
 from services.router.settings import DEFAULT_POLICY
 

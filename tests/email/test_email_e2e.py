@@ -11,12 +11,10 @@ import pytest
 
 from services.email_gateway import handlers
 from shared import topics
-from tests.support.kafka_watch import Watch
-from tests.support.poll import until
-from tests.support.router_harness import ADMIN
-
 from tests.email.dovecot import PASSWORD, USER
 from tests.email.helpers import SUPPORT, URGENT, gateway_settings, start_gateway, swaks
+from tests.support.kafka_watch import Watch
+from tests.support.poll import until
 
 pytestmark = pytest.mark.email
 
