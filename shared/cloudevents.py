@@ -9,6 +9,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
+
 from pydantic import ValidationError
 
 from shared.events import EVENT_MODELS, Model, utcnow

@@ -9,7 +9,15 @@ from shared.events import CHAT, ContactCreated, Customer, MessagePosted, SurveyS
 from shared.transcripts import message_view
 
 from .adapters import metrics
-from .domain.chat import CLOSE_UNKNOWN, ProtocolError, Resume, Start, Survey, open_token, sign_conversation
+from .domain.chat import (
+    CLOSE_UNKNOWN,
+    ProtocolError,
+    Resume,
+    Start,
+    Survey,
+    open_token,
+    sign_conversation,
+)
 from .gateway import Deps
 from .handlers import ended_frame, now_ms, queue_frame
 

@@ -14,12 +14,18 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Protocol
 
+from services.router.domain.policy import Policy
 from shared import logging as log
 from shared.cloudevents import Envelope
 from shared.consumer_loop import Rejected
-from shared.events import ContactCreated, ContactUpdated, Customer, MessagePosted, event_type
+from shared.events import (
+    ContactCreated,
+    ContactUpdated,
+    Customer,
+    MessagePosted,
+    event_type,
+)
 from shared.survey import survey_url
-from services.router.domain.policy import Policy
 
 from . import metrics
 from .adapters.cases import CaseStore, now_ms

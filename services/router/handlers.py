@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 
 from shared.cloudevents import Envelope
 from shared.consumer_loop import Rejected
-import json
-
 from shared.events import ContactCreated, ContactEnded, ContactUpdated, event_type
 
 from .adapters.state import RoutingState

@@ -7,8 +7,22 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from services.chat_gateway.domain.chat import (
-    CLOSE_BAD_FRAME, CLOSE_BAD_TOKEN, CLOSE_FORBIDDEN, MAX_TEXT, Leave, Pace, ProtocolError, Resume, Say, Start,
-    Survey, estimated_wait_s, open_token, parse_frame, sign_conversation, window,
+    CLOSE_BAD_FRAME,
+    CLOSE_BAD_TOKEN,
+    CLOSE_FORBIDDEN,
+    MAX_TEXT,
+    Leave,
+    Pace,
+    ProtocolError,
+    Resume,
+    Say,
+    Start,
+    Survey,
+    estimated_wait_s,
+    open_token,
+    parse_frame,
+    sign_conversation,
+    window,
 )
 from services.chat_gateway.settings import ChatSettings
 

@@ -6,8 +6,24 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from services.router.ops.domain import report, windows
-from services.router.ops.domain.stats import Add, Config, Ctx, Totals, figures, occupancy, patience_s, project
-from shared.events import AgentStateChanged, ContactAbandoned, ContactAssigned, ContactCompleted, ContactQueued, SurveySubmitted
+from services.router.ops.domain.stats import (
+    Add,
+    Config,
+    Ctx,
+    Totals,
+    figures,
+    occupancy,
+    patience_s,
+    project,
+)
+from shared.events import (
+    AgentStateChanged,
+    ContactAbandoned,
+    ContactAssigned,
+    ContactCompleted,
+    ContactQueued,
+    SurveySubmitted,
+)
 
 pytestmark = [pytest.mark.ops, pytest.mark.unit]
 UTC_TZ = ZoneInfo("UTC")

@@ -2,7 +2,6 @@ import pytest
 from redis.asyncio import Redis
 
 from services.router.adapters.state import RoutingState
-
 from tests.routing.world import Clock, World, db_url, routing_policy
 
 ROUTING_DB = 11  # a database of its own on the test Redis, flushed per test

@@ -12,7 +12,6 @@ from shared import topics
 from tests.integration.conftest import harness, redis  # noqa: F401 -- re-exported fixtures
 from tests.support.kafka_watch import Watch
 from tests.support.poll import until
-
 from tests.voice.sipp import free_port
 
 DIALPLAN = Path(__file__).with_name("dialplan.yaml")

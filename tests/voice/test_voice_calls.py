@@ -9,7 +9,6 @@ import pytest
 from services.voice_gateway import metrics
 from tests.support.poll import until
 from tests.support.router_harness import ADMIN
-
 from tests.voice import sipp
 from tests.voice.support import created_for, phone_agent
 

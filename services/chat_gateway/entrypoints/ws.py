@@ -12,8 +12,18 @@ from shared import logging as log
 from .. import conversations
 from ..adapters import metrics
 from ..domain.chat import (
-    CLOSE_BAD_FRAME, CLOSE_NORMAL, CLOSE_RATE_LIMITED, CLOSE_TIMEOUT, Leave, Ping, ProtocolError, Resume, Say,
-    Start, Survey, parse_frame,
+    CLOSE_BAD_FRAME,
+    CLOSE_NORMAL,
+    CLOSE_RATE_LIMITED,
+    CLOSE_TIMEOUT,
+    Leave,
+    Ping,
+    ProtocolError,
+    Resume,
+    Say,
+    Start,
+    Survey,
+    parse_frame,
 )
 from ..gateway import Deps
 

@@ -14,8 +14,8 @@ from sipmessage import Request, Response
 
 from shared import logging as log
 
-from ..domain import sip
 from .. import metrics
+from ..domain import sip
 
 logger = log.get("voice.sip")
 TRANSACTION_TTL_S = 32.0  # Timer J/H: how long a server transaction absorbs retransmits

@@ -10,7 +10,14 @@ from fastapi import APIRouter, HTTPException, status
 from services.router.domain.policy import qualifications
 
 from ..deps import AdminDep, PrincipalDep, RouterDep, StateDep
-from ..schemas import AgentCreate, AgentCreated, AgentProfile, AgentView, Outcome, StateChange
+from ..schemas import (
+    AgentCreate,
+    AgentCreated,
+    AgentProfile,
+    AgentView,
+    Outcome,
+    StateChange,
+)
 
 router = APIRouter(prefix="/agents", tags=["agents"])
 
