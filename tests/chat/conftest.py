@@ -4,16 +4,12 @@ and Redis of the `infra` fixture, driven by Debian's Chromium through Playwright
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import os
-import shutil
-import socket
 import uuid
 from dataclasses import dataclass
 
 import httpx
 import pytest
-import uvicorn
 from redis.asyncio import Redis
 
 from services.chat_gateway.app import create_app as create_chat_app
@@ -23,6 +19,9 @@ from services.router.settings import RouterSettings
 from shared import topics
 from tests.support.kafka_watch import Watch
 from tests.support.poll import until
+from tests.support.router_harness import infra_address, positioned
+from tests.support.serve import serve
+from tests.support.tools import require
 
 ADMIN_TOKEN = "chat-test-admin-token"
 ADMIN = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
@@ -30,35 +29,6 @@ CHROMIUM = os.environ.get("OMNIROUTE_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
                  "--disable-sync", "--no-first-run", "--disable-quic"]
 CONNECT_RATE = 40
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@contextlib.asynccontextmanager
-async def serve(app):
-    """A real HTTP/WebSocket server for `app` on a free port; yields its base URL."""
-    port = _free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    task = asyncio.create_task(server.serve())
-    await until(lambda: server.started or task.done(), 30, what="uvicorn start")
-    if task.done():
-        task.result()
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        await task
-
-
-async def _resolve_positions(consumer) -> None:
-    """'latest' is resolved lazily: pin it now so events produced later are seen."""
-    await until(lambda: consumer.assignment(), 30, what="partition assignment")
-    for tp in consumer.assignment():
-        await consumer.position(tp)
 
 
 @dataclass
@@ -88,8 +58,7 @@ class Stack:
 
 @pytest.fixture
 async def stack(infra):
-    kafka = getattr(infra, "kafka_bootstrap", None) or infra["kafka_bootstrap"]
-    redis_url = getattr(infra, "redis_url", None) or infra["redis_url"]
+    kafka, redis_url = infra_address(infra, "kafka_bootstrap"), infra_address(infra, "redis_url")
     redis = Redis.from_url(redis_url)
     await redis.flushdb()  # a clean routing and chat state per test
     await redis.aclose()
@@ -107,10 +76,10 @@ async def stack(infra):
         Watch(kafka, topics.CONTACTS, topics.MESSAGES) as contacts,
         httpx.AsyncClient(timeout=10, trust_env=False) as http,
     ):
-        await _resolve_positions(router_app.state.router.consumer)
-        await _resolve_positions(router_app.state.desktop.consumer)
-        await _resolve_positions(router_app.state.ops.consumer)  # stats (surveys) see every contact
-        await _resolve_positions(chat_app.state.deps.gateway.consumer)
+        await positioned(router_app.state.router.consumer, "router partition assignment")
+        await positioned(router_app.state.desktop.consumer, "desktop feed partition assignment")
+        await positioned(router_app.state.ops.consumer, "stats partition assignment")  # surveys see every contact
+        await positioned(chat_app.state.deps.gateway.consumer, "chat gateway partition assignment")
         await until(lambda: _ready(http, chat_url), 30, what="chat gateway ready")
         await until(lambda: _ready(http, router_url), 30, what="router ready")
         yield Stack(router_url=router_url, chat_url=chat_url, http=http, routing=routing, contacts=contacts)
@@ -122,10 +91,7 @@ async def _ready(http: httpx.AsyncClient, url: str) -> bool:
 
 @pytest.fixture(scope="session")
 async def browser():
-    if not shutil.which(CHROMIUM):
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail(f"Chromium not found at {CHROMIUM}", pytrace=False)
-        pytest.skip(f"Chromium not found at {CHROMIUM}")
+    require(CHROMIUM, "chromium")
     from playwright.async_api import async_playwright
 
     async with async_playwright() as pw:

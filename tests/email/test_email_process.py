@@ -13,10 +13,10 @@ import httpx
 import pytest
 
 from shared import topics
-from tests.email.dovecot import free_port
 from tests.email.helpers import POLICY, SUPPORT, addr, swaks
 from tests.support.kafka_watch import Watch
 from tests.support.poll import until
+from tests.support.serve import free_port
 
 pytestmark = pytest.mark.email
 

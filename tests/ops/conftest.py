@@ -6,8 +6,8 @@ from datetime import UTC, datetime
 import pytest
 from redis.asyncio import Redis
 
-from tests.support.poll import until
 from tests.support.router_harness import infra_address, running_router
+from tests.support.serve import serve
 
 # 10:00:00 UTC on a fixed day: minute-aligned, so window edges are easy to reason about
 T0 = int(datetime(2025, 3, 14, 10, 0, tzinfo=UTC).timestamp() * 1000)
@@ -45,15 +45,6 @@ async def ops_harness(infra, clock):
 @pytest.fixture
 async def served(ops_harness):
     """The same app on a real port (lifespan already running), for WebSocket and browser clients."""
-    import asyncio
-
-    import uvicorn
-
-    server = uvicorn.Server(uvicorn.Config(ops_harness.app, host="127.0.0.1", port=0, lifespan="off", log_level="warning"))
-    task = asyncio.create_task(server.serve())
-    await until(lambda: server.started, 10, what="uvicorn start")
-    port = server.servers[0].sockets[0].getsockname()[1]
-    ops_harness.base_url = f"http://127.0.0.1:{port}"
-    yield ops_harness
-    server.should_exit = True
-    await task
+    async with serve(ops_harness.app, lifespan="off") as url:
+        ops_harness.base_url = url
+        yield ops_harness

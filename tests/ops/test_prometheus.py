@@ -5,7 +5,6 @@ gateway that exists serves /metrics that promtool accepts."""
 import json
 import os
 import re
-import socket
 import subprocess
 import sys
 import time
@@ -15,6 +14,7 @@ import httpx
 import pytest
 import yaml
 
+from tests.support.serve import free_port
 from tests.support.tools import require
 
 pytestmark = pytest.mark.ops
@@ -83,12 +83,6 @@ def test_dashboard_and_rules_use_exported_metrics():
     assert len(dash["panels"]) >= 10
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 GATEWAYS = {  # module -> env naming its HTTP port and other listeners
     "chat_gateway": {"port": "OMNIROUTE_CHAT_PORT", "extra": {}},
     "email_gateway": {"port": "OMNIROUTE_EMAIL_HTTP_PORT", "extra": {"OMNIROUTE_SMTP_PORT": None}},
@@ -101,11 +95,11 @@ GATEWAYS = {  # module -> env naming its HTTP port and other listeners
 @pytest.mark.parametrize("gateway", sorted(GATEWAYS))
 def test_gateway_metrics_pass_promtool(gateway, promtool, infra, tmp_path):
     spec = GATEWAYS[gateway]
-    port = _free_port()
+    port = free_port()
     env = {**os.environ, "OMNIROUTE_OFFSET_RESET": "latest", spec["port"]: str(port),
            "OMNIROUTE_EMAIL_GROUP": f"ops-metrics-{port}"}
     for k, v in spec["extra"].items():
-        env[k] = v if v is not None else str(_free_port())
+        env[k] = v if v is not None else str(free_port())
     log = open(tmp_path / "gateway.log", "wb")
     proc = subprocess.Popen([sys.executable, "-m", f"services.{gateway}"], cwd=ROOT, env=env, stdout=log, stderr=log)
     try:
