@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request
@@ -12,6 +11,7 @@ from redis.asyncio import Redis
 
 from shared import logging as log
 from shared.http import add_health
+from shared.lifecycle import cancel_tasks
 
 from . import conversations
 from .adapters.hub import Hub
@@ -30,9 +30,7 @@ async def _abandon_loop(deps) -> None:
     while True:
         try:
             await conversations.end_dropped(deps)
-        except asyncio.CancelledError:
-            raise
-        except Exception:
+        except Exception:  # a Redis or Kafka blip: try again next tick
             logger.exception("abandon_loop_error")
         await asyncio.sleep(ABANDON_TICK_S)
 
@@ -51,9 +49,7 @@ def create_app(settings: ChatSettings | None = None) -> FastAPI:
         try:
             yield
         finally:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+            await cancel_tasks([task])
             await gateway.stop()
             await redis.aclose()
 
