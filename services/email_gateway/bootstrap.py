@@ -44,7 +44,6 @@ class EmailGateway(ChannelGateway):
         self.imap: ImapPoller | None = None
         self._loops: list[asyncio.Task] = []
         self._background: set[asyncio.Task] = set()
-        self._stopping = False
 
     # -- lifecycle ---------------------------------------------------------------------
     async def start(self) -> None:
@@ -60,11 +59,7 @@ class EmailGateway(ChannelGateway):
         logger.info("email_gateway_started", smtp_port=self.smtp_port, imap=bool(s.imap_host))
 
     async def stop(self) -> None:
-        # The flag ends the loops at their next tick even if a cancel is lost (bpo-42130-style
-        # races in timeouts), and every step is bounded: a gateway that can't stop is worse.
-        self._stopping = True
-        if self.imap:
-            self.imap.stopping = True
+        # Every step is bounded (cancel_tasks repeats a lost cancel): a gateway that can't stop is worse.
         if self.smtp_server:
             self.smtp_server.close()
         if self._background:  # acks in flight: let them finish, within bounds
@@ -101,12 +96,10 @@ class EmailGateway(ChannelGateway):
 
     async def _timer_loop(self) -> None:
         s: EmailSettings = self.settings
-        while not self._stopping:
+        while True:
             try:
                 await handlers.escalate_overdue(self.deps)
                 await self._sweep_spool(s)
-            except asyncio.CancelledError:
-                raise
             except Exception:
                 logger.exception("email_timer_error")
             await asyncio.sleep(s.email_timer_interval_ms / 1000)

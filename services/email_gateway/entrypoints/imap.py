@@ -23,7 +23,6 @@ class ImapPoller:
         self.mailbox, self.recipient, self.max_bytes = mailbox, recipient, max_bytes
         self.accept, self.reject, self.interval_s = accept, reject, interval_s
         self.polls = 0
-        self.stopping = False
 
     async def poll_once(self) -> int:
         if self.mailbox.client is None:
@@ -49,12 +48,10 @@ class ImapPoller:
 
     async def run(self) -> None:
         delay = self.interval_s
-        while not self.stopping:
+        while True:
             try:
                 await self.poll_once()
                 delay = self.interval_s
-            except asyncio.CancelledError:
-                raise
             except Exception as exc:  # server down or login refused: back off and reconnect
                 logger.warning("imap_poll_failed", error=repr(exc), retry_in=delay)
                 await self.mailbox.close()
