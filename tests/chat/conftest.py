@@ -20,7 +20,7 @@ from shared import topics
 from tests.support.kafka_watch import Watch
 from tests.support.poll import until
 from tests.support.router_harness import infra_address, positioned
-from tests.support.serve import serve
+from tests.support.serve import ready, serve
 from tests.support.tools import require
 
 ADMIN_TOKEN = "chat-test-admin-token"
@@ -80,13 +80,9 @@ async def stack(infra):
         await positioned(router_app.state.desktop.consumer, "desktop feed partition assignment")
         await positioned(router_app.state.ops.consumer, "stats partition assignment")  # surveys see every contact
         await positioned(chat_app.state.deps.gateway.consumer, "chat gateway partition assignment")
-        await until(lambda: _ready(http, chat_url), 30, what="chat gateway ready")
-        await until(lambda: _ready(http, router_url), 30, what="router ready")
+        await until(lambda: ready(http, f"{chat_url}/readyz"), 30, what="chat gateway ready")
+        await until(lambda: ready(http, f"{router_url}/readyz"), 30, what="router ready")
         yield Stack(router_url=router_url, chat_url=chat_url, http=http, routing=routing, contacts=contacts)
-
-
-async def _ready(http: httpx.AsyncClient, url: str) -> bool:
-    return (await http.get(f"{url}/readyz")).status_code == 200
 
 
 @pytest.fixture(scope="session")

@@ -16,7 +16,7 @@ from shared import topics
 from tests.email.helpers import POLICY, SUPPORT, addr, swaks
 from tests.support.kafka_watch import Watch
 from tests.support.poll import until
-from tests.support.serve import free_port
+from tests.support.serve import free_port, ready
 
 pytestmark = pytest.mark.email
 
@@ -32,12 +32,7 @@ async def test_gateway_runs_as_a_module(infra, redis, sink):
                                                 stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT)
     try:
         async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{http_port}", trust_env=False) as http:
-            async def ready():
-                try:
-                    return (await http.get("/readyz")).status_code == 200
-                except httpx.TransportError:
-                    return False
-            await until(ready, 60, interval=0.2, what="email gateway /readyz")
+            await until(lambda: ready(http), 60, interval=0.2, what="email gateway /readyz")
             async with Watch(addr(infra, "kafka_bootstrap"), topics.CONTACTS) as contacts:
                 r = await swaks(smtp_port, "--header", "Subject: From a process", "--header",
                                 "Message-Id: <proc-1@example.com>", "--body", "hi")

@@ -8,6 +8,7 @@ import contextlib
 import socket
 from collections.abc import AsyncIterator
 
+import httpx
 import uvicorn
 
 from .poll import until
@@ -34,3 +35,11 @@ async def serve(app, lifespan: str = "auto") -> AsyncIterator[str]:
     finally:
         server.should_exit = True
         await task
+
+
+async def ready(http: httpx.AsyncClient, url: str = "/readyz") -> bool:
+    """Whether the service says ready; False too while it is not listening yet."""
+    try:
+        return (await http.get(url)).status_code == 200
+    except httpx.TransportError:
+        return False

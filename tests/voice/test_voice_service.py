@@ -13,6 +13,7 @@ import pytest
 from services.voice_gateway.adapters import media
 from services.voice_gateway.domain.sdp import Media
 from tests.support.poll import until
+from tests.support.serve import ready
 from tests.voice.sipp import free_port
 
 pytestmark = pytest.mark.voice
@@ -51,13 +52,7 @@ async def test_the_gateway_process_serves_health_metrics_and_sip(infra, tmp_path
                                                 stdout=open(tmp_path / "out.log", "wb"), stderr=asyncio.subprocess.STDOUT)
     try:
         async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{http_port}") as http:
-            async def ready():
-                try:
-                    return (await http.get("/readyz")).status_code == 200
-                except httpx.TransportError:
-                    return False
-
-            await until(ready, 60, interval=0.2, what=f"readyz\n{(tmp_path / 'out.log').read_text()}")
+            await until(lambda: ready(http), 60, interval=0.2, what=f"readyz\n{(tmp_path / 'out.log').read_text()}")
             assert (await http.get("/healthz")).json() == {"status": "ok"}
             answer = await asyncio.to_thread(_options, sip_port)
             assert answer.startswith(b"SIP/2.0 200 OK")
