@@ -8,6 +8,7 @@ from dataclasses import dataclass
 import yaml
 
 from shared import logging as log
+from shared.lifecycle import cancel_tasks
 
 from .adapters.media import load_hold_audio
 from .adapters.sip_transport import SipEndpoint
@@ -53,8 +54,7 @@ class VoiceService:
 
     async def stop(self) -> None:
         await self.sip.stop()
-        for task in list(self.deps.tasks):
-            task.cancel()
+        await cancel_tasks(self.deps.tasks)
         await self.gateway.stop()
 
     def ready(self) -> bool:

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from sipmessage import Request, Response
 
 from shared import logging as log
+from shared.lifecycle import cancel_tasks
 
 from .. import metrics
 from ..domain import sip
@@ -65,8 +66,7 @@ class SipEndpoint:
         logger.info("sip_listening", host=self.host, port=self.port, transports="udp,tcp")
 
     async def stop(self) -> None:
-        for task in [*self._tasks, *self._retransmits.values()]:
-            task.cancel()
+        await cancel_tasks([*self._tasks, *self._retransmits.values()])
         if self._tcp:
             self._tcp.close()
         if self._udp:
