@@ -32,8 +32,10 @@ class ChatStore:
 
     # -- conversations ------------------------------------------------------------
     async def create(self, cid: str, fields: dict[str, str]) -> None:
-        await self.redis.hset(_conv(cid), mapping=fields)
-        await self.redis.expire(_conv(cid), TTL_S)
+        async with self.redis.pipeline(transaction=True) as p:
+            p.hset(_conv(cid), mapping=fields)
+            p.expire(_conv(cid), TTL_S)
+            await p.execute()
 
     async def get(self, cid: str) -> dict | None:
         raw = await self.redis.hgetall(_conv(cid))
@@ -82,7 +84,13 @@ class ChatStore:
     async def claim_due_abandons(self, now_ms: int) -> list[str]:
         """Each due conversation is claimed by exactly one replica (ZREM wins once)."""
         due = await self.redis.zrangebyscore(ABANDON, "-inf", now_ms, start=0, num=50)
-        return [m.decode() for m in due if await self.redis.zrem(ABANDON, m)]
+        if not due:
+            return []
+        async with self.redis.pipeline(transaction=False) as p:
+            for m in due:
+                p.zrem(ABANDON, m)
+            removed = await p.execute()
+        return [m.decode() for m, won in zip(due, removed, strict=True) if won]
 
     # -- rate limits ----------------------------------------------------------------
     async def allow(self, bucket: str, limit: int, period_s: int = 60) -> bool:
