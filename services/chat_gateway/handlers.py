@@ -27,10 +27,8 @@ async def queue_frame(deps: Deps, cid: str, queue: str) -> dict:
 
 async def notify_queue(deps: Deps, queue: str) -> None:
     """Positions move for everyone behind a contact that left the queue."""
-    for cid in deps.hub.conversations():
-        conv = await deps.store.get(cid)
-        if conv and conv.get("state") == "queued" and conv.get("queue") == queue:
-            await deps.hub.send(cid, await queue_frame(deps, cid, queue))
+    for cid in await deps.store.queued_in(deps.hub.conversations(), queue):
+        await deps.hub.send(cid, await queue_frame(deps, cid, queue))
 
 
 async def contact_queued(env: Envelope, deps: Deps) -> None:

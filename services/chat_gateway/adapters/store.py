@@ -41,6 +41,15 @@ class ChatStore:
         raw = await self.redis.hgetall(_conv(cid))
         return {k.decode(): v.decode() for k, v in raw.items()} or None
 
+    async def queued_in(self, cids: list[str], queue: str) -> list[str]:
+        """Those of `cids` waiting in `queue`, in one round trip."""
+        async with self.redis.pipeline(transaction=False) as p:
+            for cid in cids:
+                p.hmget(_conv(cid), "state", "queue")
+            rows = await p.execute()
+        return [cid for cid, (state, q) in zip(cids, rows, strict=True)
+                if state == b"queued" and q == queue.encode()]
+
     async def update(self, cid: str, **fields: str) -> bool:
         """Only conversations this gateway started; False for anyone else's contact."""
         if not await self.redis.exists(_conv(cid)):
