@@ -8,6 +8,7 @@ committing, so the service pauses and resumes instead of losing work.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import Awaitable, Callable
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
@@ -30,12 +31,39 @@ class Rejected(Exception):
 
 async def run(consumer: AIOKafkaConsumer, producer: AIOKafkaProducer, handle: Handler, service: str) -> None:
     logger = log.get(f"{service}.consumer")
+    await _consume(consumer, lambda record: process(record, producer, handle, service, logger), max_records=200)
+
+
+async def _consume(consumer: AIOKafkaConsumer, one: Callable[[ConsumerRecord], Awaitable[None]], max_records: int) -> None:
+    """Each record in turn, then commit its partition's batch."""
     while True:
-        batch = await consumer.getmany(timeout_ms=500, max_records=200)
+        batch = await consumer.getmany(timeout_ms=500, max_records=max_records)
         for tp, records in batch.items():
             for record in records:
-                await process(record, producer, handle, service, logger)
+                await one(record)
             await consumer.commit({TopicPartition(tp.topic, tp.partition): records[-1].offset + 1})
+
+
+async def _attempt(event: Envelope, handle: Handler, logger, names: tuple[str, str], final=()) -> object:
+    """`handle(event)` until it succeeds. Infrastructure outages are waited out (the event
+    is never skipped for those); any other error is retried MAX_ATTEMPTS times, then
+    raised. Errors of the `final` types are raised at once."""
+    paused, failed = names
+    attempts, delay = 0, 0.2
+    while True:
+        try:
+            return await handle(event)
+        except final:
+            raise
+        except TRANSIENT as exc:
+            logger.warning(paused, type=event.type, error=repr(exc), retry_in=delay)
+        except Exception:
+            attempts += 1
+            logger.exception(failed, type=event.type, id=event.id, attempt=attempts)
+            if attempts >= MAX_ATTEMPTS:
+                raise
+        await asyncio.sleep(delay)
+        delay = min(delay * 2, 5.0)
 
 
 async def process(record: ConsumerRecord, producer: AIOKafkaProducer, handle: Handler, service: str, logger) -> None:
@@ -44,27 +72,16 @@ async def process(record: ConsumerRecord, producer: AIOKafkaProducer, handle: Ha
     except InvalidEvent as exc:
         await _reject(record, producer, str(exc), service, logger)
         return
-    attempts, delay = 0, 0.2
-    while True:
-        try:
-            result = await handle(event)
-            metrics.EVENTS_CONSUMED.labels(service=service, type=event.type).inc()
-            logger.debug("event_handled", type=event.type, id=event.id, result=str(result))
-            return
-        except Rejected as exc:
-            await _reject(record, producer, str(exc), service, logger)
-            return
-        except TRANSIENT as exc:
-            # Infrastructure is down: wait for it, never skip the event.
-            logger.warning("handler_paused", type=event.type, error=repr(exc), retry_in=delay)
-        except Exception as exc:  # a bug or poison event must not stop the partition
-            attempts += 1
-            logger.exception("handler_failed", type=event.type, id=event.id, attempt=attempts)
-            if attempts >= MAX_ATTEMPTS:
-                await _reject(record, producer, f"processing failed: {exc!r}", service, logger)
-                return
-        await asyncio.sleep(delay)
-        delay = min(delay * 2, 5.0)
+    try:
+        result = await _attempt(event, handle, logger, ("handler_paused", "handler_failed"), final=Rejected)
+    except Rejected as exc:
+        await _reject(record, producer, str(exc), service, logger)
+        return
+    except Exception as exc:  # a bug or poison event must not stop the partition
+        await _reject(record, producer, f"processing failed: {exc!r}", service, logger)
+        return
+    metrics.EVENTS_CONSUMED.labels(service=service, type=event.type).inc()
+    logger.debug("event_handled", type=event.type, id=event.id, result=str(result))
 
 
 async def _reject(record: ConsumerRecord, producer: AIOKafkaProducer, reason: str, service: str, logger) -> None:
@@ -79,12 +96,7 @@ async def run_view(consumer: AIOKafkaConsumer, handle: Handler, service: str) ->
     that), infrastructure failures are waited out, and a handler bug skips the event
     after MAX_ATTEMPTS so a view never stalls the figures behind it."""
     logger = log.get(f"{service}.view")
-    while True:
-        batch = await consumer.getmany(timeout_ms=500, max_records=500)
-        for tp, records in batch.items():
-            for record in records:
-                await _view_one(record, handle, logger)
-            await consumer.commit({TopicPartition(tp.topic, tp.partition): records[-1].offset + 1})
+    await _consume(consumer, lambda record: _view_one(record, handle, logger), max_records=500)
 
 
 async def _view_one(record: ConsumerRecord, handle: Handler, logger) -> None:
@@ -92,17 +104,5 @@ async def _view_one(record: ConsumerRecord, handle: Handler, logger) -> None:
         event = decode(record.key, record.value, record.headers)
     except InvalidEvent:
         return
-    attempts, delay = 0, 0.2
-    while True:
-        try:
-            await handle(event)
-            return
-        except TRANSIENT as exc:
-            logger.warning("view_paused", type=event.type, error=repr(exc), retry_in=delay)
-        except Exception:
-            attempts += 1
-            logger.exception("view_handler_failed", type=event.type, id=event.id, attempt=attempts)
-            if attempts >= MAX_ATTEMPTS:
-                return
-        await asyncio.sleep(delay)
-        delay = min(delay * 2, 5.0)
+    with contextlib.suppress(Exception):  # still failing after MAX_ATTEMPTS: the view moves on
+        await _attempt(event, handle, logger, ("view_paused", "view_handler_failed"))
