@@ -10,13 +10,13 @@ from dataclasses import dataclass
 
 import httpx
 import pytest
-from redis.asyncio import Redis
 
 from services.chat_gateway.app import create_app as create_chat_app
 from services.chat_gateway.settings import ChatSettings
 from services.router.app import create_app as create_router_app
 from services.router.settings import RouterSettings
 from shared import topics
+from tests.integration.conftest import redis  # noqa: F401 -- a flushed Redis per test
 from tests.support.kafka_watch import Watch
 from tests.support.poll import until
 from tests.support.router_harness import infra_address, positioned
@@ -57,11 +57,8 @@ class Stack:
 
 
 @pytest.fixture
-async def stack(infra):
+async def stack(infra, redis):  # noqa: F811 -- redis: a clean routing and chat state per test
     kafka, redis_url = infra_address(infra, "kafka_bootstrap"), infra_address(infra, "redis_url")
-    redis = Redis.from_url(redis_url)
-    await redis.flushdb()  # a clean routing and chat state per test
-    await redis.aclose()
     group = f"test-chat-router-{uuid.uuid4().hex[:8]}"
     router_app = create_router_app(RouterSettings(
         kafka_bootstrap=kafka, redis_url=redis_url, admin_token=ADMIN_TOKEN, router_group=group,

@@ -9,7 +9,6 @@ import asyncio
 import httpx
 import pytest
 from aiosmtpd.smtp import SMTP
-from redis.asyncio import Redis
 
 from shared import topics
 from tests.email.dovecot import Dovecot
@@ -22,20 +21,13 @@ from tests.email.helpers import (
     require_tool,
     start_gateway,
 )
+from tests.integration.conftest import redis  # noqa: F401 -- a flushed Redis per test
 from tests.support.kafka_watch import Watch
 from tests.support.router_harness import running_router
 
 
 @pytest.fixture
-async def redis(infra):
-    client = Redis.from_url(addr(infra, "redis_url"))
-    await client.flushdb()  # clean routing and email state per test
-    yield client
-    await client.aclose()
-
-
-@pytest.fixture
-async def harness(infra, redis):
+async def harness(infra, redis):  # noqa: F811
     """A real router on the email test policy (email queue needs the `email` skill)."""
     async with running_router(infra, policy_file=POLICY) as h:
         yield h

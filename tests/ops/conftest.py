@@ -4,9 +4,9 @@ import uuid
 from datetime import UTC, datetime
 
 import pytest
-from redis.asyncio import Redis
 
-from tests.support.router_harness import infra_address, running_router
+from tests.integration.conftest import redis  # noqa: F401 -- a flushed Redis per test
+from tests.support.router_harness import running_router
 from tests.support.serve import serve
 
 # 10:00:00 UTC on a fixed day: minute-aligned, so window edges are easy to reason about
@@ -31,10 +31,7 @@ def clock() -> Clock:
 
 
 @pytest.fixture
-async def ops_harness(infra, clock):
-    flush = Redis.from_url(infra_address(infra, "redis_url"))
-    await flush.flushdb()  # our own Redis (see team brief): a clean state per test
-    await flush.aclose()
+async def ops_harness(infra, redis, clock):  # noqa: F811 -- redis: a clean state per test
     # the clock jumps minutes; no heartbeats needed
     async with running_router(infra, clock=clock, router_group=f"test-ops-{uuid.uuid4().hex[:8]}",
                               presence_timeout_ms=10**9) as h:
