@@ -38,9 +38,7 @@ class CaseStore:
     # -- cases and contacts -------------------------------------------------------
     async def new_case(self, fields: dict[str, str]) -> str:
         case_id = f"C-{CASE_BASE + await self.redis.incr('em:case:seq')}"
-        key = f"em:case:{case_id}"
-        await self.redis.hset(key, mapping={**fields, "created_ms": str(now_ms())})
-        await self.redis.expire(key, TTL_S)
+        await self._write(f"em:case:{case_id}", {**fields, "created_ms": str(now_ms())})
         return case_id
 
     async def case(self, case_id: str) -> dict[str, str] | None:
@@ -48,15 +46,19 @@ class CaseStore:
         return _dict(raw) if raw else None
 
     async def update_case(self, case_id: str, **fields: str) -> None:
-        key = f"em:case:{case_id}"
-        await self.redis.hset(key, mapping=fields)
-        await self.redis.expire(key, TTL_S)
+        await self._write(f"em:case:{case_id}", fields)
+
+    async def _write(self, key: str, fields: dict[str, str]) -> None:
+        """Set fields and renew the TTL in one round trip."""
+        async with self.redis.pipeline(transaction=True) as p:
+            p.hset(key, mapping=fields)
+            p.expire(key, TTL_S)
+            await p.execute()
 
     async def new_contact(self, case_id: str, **fields: str) -> str:
         n = await self.redis.hincrby(f"em:case:{case_id}", "contacts", 1)
         contact_id = f"{case_id}.{n}"
-        await self.redis.hset(f"em:contact:{contact_id}", mapping={"case": case_id, "state": "new", **fields})
-        await self.redis.expire(f"em:contact:{contact_id}", TTL_S)
+        await self._write(f"em:contact:{contact_id}", {"case": case_id, "state": "new", **fields})
         return contact_id
 
     async def contact(self, contact_id: str) -> dict[str, str] | None:
@@ -106,7 +108,13 @@ class CaseStore:
         return {m: _s(c) for m, c in zip(message_ids, found, strict=True) if c}
 
     async def owners(self, case_ids: list[str]) -> dict[str, str]:
-        return {c: _s(await self.redis.hget(f"em:case:{c}", "customer")) for c in case_ids}
+        if not case_ids:
+            return {}
+        async with self.redis.pipeline(transaction=False) as p:
+            for c in case_ids:
+                p.hget(f"em:case:{c}", "customer")
+            found = await p.execute()
+        return {c: _s(v) for c, v in zip(case_ids, found, strict=True)}
 
     async def seen_inbound(self, message_id: str) -> str | None:
         return _s(await self.redis.get(f"em:in:{message_id}")) or None
@@ -145,8 +153,10 @@ class CaseStore:
     # -- spool: raw mail kept until its event is on Kafka ------------------------------
     async def spool(self, raw: bytes, meta: dict[str, str]) -> str:
         spool_id = uuid.uuid4().hex
-        await self.redis.hset(f"em:spool:{spool_id}", mapping={"raw": raw, **meta})
-        await self.redis.zadd("em:spool", {spool_id: now_ms()})
+        async with self.redis.pipeline(transaction=True) as p:
+            p.hset(f"em:spool:{spool_id}", mapping={"raw": raw, **meta})
+            p.zadd("em:spool", {spool_id: now_ms()})
+            await p.execute()
         return spool_id
 
     async def unspool(self, spool_id: str) -> None:
