@@ -147,9 +147,7 @@ async def _ack_blocker(mail: ParsedEmail, inbound: Inbound, deps: Deps) -> str |
 
 async def _remember(mail: ParsedEmail, case_id: str, contact_id: str, cases: CaseStore) -> None:
     if mail.message_id:
-        await cases.remember_message(case_id, mail.message_id)
-        await cases.update_case(case_id, last_customer_msgid=mail.message_id)
-        await cases.mark_inbound(mail.message_id, contact_id)
+        await cases.remember_customer_mail(case_id, mail.message_id, contact_id)
 
 
 def _message(mail: ParsedEmail, case_id: str, contact_id: str) -> MessagePosted:

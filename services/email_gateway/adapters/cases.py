@@ -31,6 +31,14 @@ def _dict(raw: dict) -> dict[str, str]:
     return {_s(k): _s(v) for k, v in raw.items()}
 
 
+def _thread(pipe, case_id: str, message_id: str) -> None:
+    """Queue the writes that thread `message_id` onto the case (last 50 kept)."""
+    pipe.set(f"em:msg:{message_id}", case_id, ex=TTL_S)
+    pipe.rpush(f"em:case:{case_id}:chain", message_id)
+    pipe.ltrim(f"em:case:{case_id}:chain", -50, -1)
+    pipe.expire(f"em:case:{case_id}:chain", TTL_S)
+
+
 class CaseStore:
     def __init__(self, redis: Redis):
         self.redis = redis
@@ -92,10 +100,17 @@ class CaseStore:
     # -- threading --------------------------------------------------------------------
     async def remember_message(self, case_id: str, message_id: str) -> None:
         pipe = self.redis.pipeline(transaction=False)
-        pipe.set(f"em:msg:{message_id}", case_id, ex=TTL_S)
-        pipe.rpush(f"em:case:{case_id}:chain", message_id)
-        pipe.ltrim(f"em:case:{case_id}:chain", -50, -1)
-        pipe.expire(f"em:case:{case_id}:chain", TTL_S)
+        _thread(pipe, case_id, message_id)
+        await pipe.execute()
+
+    async def remember_customer_mail(self, case_id: str, message_id: str, contact_id: str) -> None:
+        """Thread a customer's mail onto the case, as the one to reply to, and mark its
+        Message-ID seen (inbound dedupe), in one round trip."""
+        pipe = self.redis.pipeline(transaction=False)
+        _thread(pipe, case_id, message_id)
+        pipe.hset(f"em:case:{case_id}", "last_customer_msgid", message_id)
+        pipe.expire(f"em:case:{case_id}", TTL_S)
+        pipe.set(f"em:in:{message_id}", contact_id, ex=SEEN_TTL_S)
         await pipe.execute()
 
     async def chain(self, case_id: str) -> list[str]:
@@ -118,9 +133,6 @@ class CaseStore:
 
     async def seen_inbound(self, message_id: str) -> str | None:
         return _s(await self.redis.get(f"em:in:{message_id}")) or None
-
-    async def mark_inbound(self, message_id: str, contact_id: str) -> None:
-        await self.redis.set(f"em:in:{message_id}", contact_id, ex=SEEN_TTL_S)
 
     # -- first-response SLA ---------------------------------------------------------
     async def schedule_due(self, contact_id: str, due_ms: int) -> None:
