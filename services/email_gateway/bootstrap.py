@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import asyncio
 
-import yaml
 from redis.asyncio import Redis
 
+from services.router.bootstrap import load_policy
 from services.router.domain.policy import Policy
 from shared import logging as log
 from shared.cloudevents import Envelope
@@ -23,12 +23,6 @@ from .entrypoints.imap import ImapPoller
 from .settings import EmailSettings
 
 logger = log.get("email-gateway")
-
-
-def load_policy(path) -> Policy:
-    """The router's routing policy file, read-only: queue SLAs set the response times."""
-    with open(path) as f:
-        return Policy.model_validate(yaml.safe_load(f))
 
 
 class EmailGateway(ChannelGateway):
