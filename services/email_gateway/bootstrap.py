@@ -11,6 +11,7 @@ from services.router.bootstrap import load_policy
 from services.router.domain.policy import Policy
 from shared import logging as log
 from shared.cloudevents import Envelope
+from shared.events import EMAIL
 from shared.gateway import ChannelGateway
 from shared.lifecycle import cancel_tasks, stop_within
 
@@ -26,7 +27,7 @@ logger = log.get("email-gateway")
 
 
 class EmailGateway(ChannelGateway):
-    channel = "email"
+    channel = EMAIL
 
     def __init__(self, settings: EmailSettings, redis: Redis | None = None, policy: Policy | None = None):
         super().__init__(settings, group=settings.email_group, offset_reset=settings.offset_reset)

@@ -19,6 +19,7 @@ from shared import logging as log
 from shared.cloudevents import Envelope
 from shared.consumer_loop import Rejected
 from shared.events import (
+    EMAIL,
     ContactCreated,
     ContactUpdated,
     Customer,
@@ -37,7 +38,6 @@ from .domain.threading import CaseMatch, case_refs, match_case, thread_ids
 from .settings import EmailSettings
 
 logger = log.get("email-gateway")
-CHANNEL = "email"
 
 
 class Publisher(Protocol):
@@ -118,7 +118,7 @@ async def _new_contact(mail: ParsedEmail, inbound: Inbound, match: CaseMatch | N
     target_s = sla.first_response_s(deps.policy, intent)
     due_ms = now_ms() + int(target_s * 1000) if target_s else None
     contact = ContactCreated(
-        id=contact_id, channel=CHANNEL, intent=intent, conversation_id=case_id,
+        id=contact_id, channel=EMAIL, intent=intent, conversation_id=case_id,
         customer=Customer(id=customer_id(mail.from_addr or inbound.envelope_sender or "unknown"),
                           address=mail.from_addr, name=mail.from_name[:200] or None),
         metadata=_metadata(mail, case_id, due_ms, ack_block, inbound, reopened=bool(match)),

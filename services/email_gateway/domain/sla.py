@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 from services.router.domain.policy import Policy
-
-CHANNEL = "email"
+from shared.events import EMAIL
 
 
 def first_response_s(policy: Policy, intent: str, queue: str | None = None) -> float | None:
     """The queue's email SLA target in seconds, or None when the queue sets none."""
-    name = queue or policy.queue_for(intent, CHANNEL)
+    name = queue or policy.queue_for(intent, EMAIL)
     q = policy.queues.get(name)
-    sla = q.sla.get(CHANNEL) if q else None
+    sla = q.sla.get(EMAIL) if q else None
     return sla.target_s if sla else None
 
 
