@@ -27,6 +27,7 @@ from services.router.bootstrap import Router
 from services.router.entrypoints.desktop_feed import Desk, DesktopFeed, history_key
 
 from ..deps import PrincipalDep, RouterDep
+from .contacts import assigned_contact
 
 router = APIRouter(tags=["desktop"])
 pages = APIRouter(include_in_schema=False)
@@ -139,18 +140,10 @@ async def stream(ws: WebSocket, agent_id: str) -> None:
 
 
 # -- contact views for the assigned agent --------------------------------------------
-async def _assigned_contact(r: Router, contact_id: str, who) -> dict:
-    c = await r.state.get_contact(contact_id)
-    if c is None:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, "contact not found")
-    who.require_agent(c.get("agent", ""))
-    return c
-
-
 @router.get("/contacts/{contact_id}/transcript")
 async def transcript(contact_id: str, request: Request, router_: RouterDep, who: PrincipalDep) -> list[dict]:
     """The conversation so far, including what the customer wrote while waiting."""
-    c = await _assigned_contact(router_, contact_id, who)
+    c = await assigned_contact(router_.state, contact_id, who)
     conversation = json.loads(c["data"]).get("conversation_id") or contact_id
     return await request.app.state.desktop.desk.transcripts.read(conversation)
 
@@ -158,7 +151,7 @@ async def transcript(contact_id: str, request: Request, router_: RouterDep, who:
 @router.get("/contacts/{contact_id}/context")
 async def context(contact_id: str, router_: RouterDep, who: PrincipalDep) -> dict:
     """Who the customer is: tier, identity and their previous contacts."""
-    c = await _assigned_contact(router_, contact_id, who)
+    c = await assigned_contact(router_.state, contact_id, who)
     data = json.loads(c["data"])
     customer_id = c["customer"]
     profile = await router_.state.get_customer(customer_id) or {}
