@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from shared.cloudevents import Envelope
+from shared.events import CHAT
 from shared.gateway import ChannelGateway
 
 from .adapters.hub import Hub
@@ -21,7 +22,7 @@ class Deps:
 
 
 class ChatGateway(ChannelGateway):
-    channel = "chat"
+    channel = CHAT
 
     def __init__(self, settings: ChatSettings, store: ChatStore, hub: Hub, **kw):
         super().__init__(settings, **kw)
