@@ -40,7 +40,7 @@ async def _receive(ws: WebSocket):
     msg = await ws.receive()
     if msg["type"] == "websocket.disconnect":
         raise WebSocketDisconnect(msg.get("code", 1000))
-    return parse_frame(msg.get("text") if msg.get("text") is not None else None)
+    return parse_frame(msg.get("text"))  # None for a binary frame
 
 
 @router.websocket("/ws")
