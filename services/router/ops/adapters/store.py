@@ -49,9 +49,9 @@ class StatsStore:
             while True:
                 try:
                     await pipe.watch(*watched)
-                    if await pipe.exists(seen):
+                    seen_before, ctx = await self._read(seen, cid, aid, oid)
+                    if seen_before:
                         return None
-                    ctx = await self._ctx(pipe, cid, aid, oid)
                     ops = stats.project(type_, data, at_ms, ctx, cfg)
                     pipe.multi()
                     for op in ops:
@@ -62,14 +62,24 @@ class StatsStore:
                 except WatchError:
                     continue
 
-    async def _ctx(self, pipe, cid, aid, oid) -> stats.Ctx:
-        contact = _decode(await pipe.hgetall(k_contact(cid))) if cid else None
-        offer = _decode(await pipe.hgetall(k_offer(oid))) if oid else None
-        agent = None
+    async def _read(self, seen: str, cid, aid, oid) -> tuple[bool, stats.Ctx]:
+        """The dedupe marker and the projection state, in one round trip. Read after WATCH
+        (on another connection is fine): any later change still aborts the EXEC."""
+        reads = self.redis.pipeline(transaction=False)
+        reads.exists(seen)
+        if cid:
+            reads.hgetall(k_contact(cid))
+        if oid:
+            reads.hgetall(k_offer(oid))
         if aid:
-            raw = await pipe.hget(AGENTS, aid)
-            agent = json.loads(raw) if raw else None
-        return stats.Ctx(contact=contact, agent=agent, offer=offer)
+            reads.hget(AGENTS, aid)
+        found = iter(await reads.execute())
+        seen_before = bool(next(found))
+        contact = _decode(next(found)) if cid else None
+        offer = _decode(next(found)) if oid else None
+        raw_agent = next(found) if aid else None
+        agent = json.loads(raw_agent) if raw_agent else None
+        return seen_before, stats.Ctx(contact=contact, agent=agent, offer=offer)
 
     @staticmethod
     def _write(pipe, op: stats.Op) -> None:
