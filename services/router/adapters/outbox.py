@@ -59,8 +59,8 @@ class OutboxRelay:
             futures.append(await self._send(entry_id.decode(), fields))
         await asyncio.gather(*futures)
         ids = [e[0] for e in entries]
-        await self.redis.xack(OUTBOX, GROUP, *ids)
-        await self.redis.xdel(OUTBOX, *ids)
+        async with self.redis.pipeline(transaction=True) as pipe:  # one round trip
+            await pipe.xack(OUTBOX, GROUP, *ids).xdel(OUTBOX, *ids).execute()
         self.published += len(ids)
         return len(ids)
 
