@@ -97,8 +97,8 @@ async def contact_completed(env: Envelope, desk: Desk) -> None:
 async def contact_queued(env: Envelope, desk: Desk) -> None:
     q = env.data
     key = history_key(q.customer_id)
-    await desk.router.redis.zadd(key, {q.contact_id: env.time.timestamp()})
-    await desk.router.redis.zremrangebyrank(key, 0, -HISTORY_KEEP - 1)
+    async with desk.router.redis.pipeline(transaction=True) as pipe:  # one round trip
+        await pipe.zadd(key, {q.contact_id: env.time.timestamp()}).zremrangebyrank(key, 0, -HISTORY_KEEP - 1).execute()
 
 
 async def agent_state_changed(env: Envelope, desk: Desk) -> None:
