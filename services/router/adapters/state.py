@@ -110,6 +110,9 @@ class RoutingState:
     async def get_contact(self, contact_id: str) -> dict | None:
         return await self._hash(f"or:contact:{contact_id}")
 
+    async def get_contacts(self, contact_ids: list[str]) -> list[dict | None]:
+        return await self._hashes([f"or:contact:{cid}" for cid in contact_ids])
+
     # -- agents -----------------------------------------------------------------
     async def upsert_agent(self, agent_id: str, profile: dict) -> str:
         return await self._run("upsert_agent", agent_id, json.dumps(profile))
@@ -132,8 +135,8 @@ class RoutingState:
 
     async def pending_offers(self, agent_id: str) -> list[dict]:
         ids = sorted(m.decode() for m in await self.redis.smembers(f"or:agent:{agent_id}:offers"))
-        offers = [await self.get_offer(i) for i in ids]
-        return [o for o in offers if o and o["state"] == "pending"]
+        offers = await self._hashes([f"or:offer:{i}" for i in ids])
+        return [{**o, "id": i} for i, o in zip(ids, offers, strict=True) if o and o["state"] == "pending"]
 
     async def agent_contacts(self, agent_id: str) -> list[str]:
         return sorted(m.decode() for m in await self.redis.smembers(f"or:agent:{agent_id}:contacts"))
@@ -176,5 +179,15 @@ class RoutingState:
         return await self._hash(f"or:customer:{customer_id}")
 
     async def _hash(self, key: str) -> dict | None:
-        raw = await self.redis.hgetall(key)
-        return {k.decode(): v.decode() for k, v in raw.items()} or None
+        return _decoded(await self.redis.hgetall(key))
+
+    async def _hashes(self, keys: list[str]) -> list[dict | None]:
+        """Several hashes in one round trip."""
+        async with self.redis.pipeline(transaction=False) as pipe:
+            for key in keys:
+                pipe.hgetall(key)
+            return [_decoded(raw) for raw in await pipe.execute()]
+
+
+def _decoded(raw: dict[bytes, bytes]) -> dict | None:
+    return {k.decode(): v.decode() for k, v in raw.items()} or None

@@ -155,14 +155,12 @@ async def context(contact_id: str, router_: RouterDep, who: PrincipalDep) -> dic
     data = json.loads(c["data"])
     customer_id = c["customer"]
     profile = await router_.state.get_customer(customer_id) or {}
-    earlier = await router_.redis.zrevrange(history_key(customer_id), 0, 10, withscores=True)
-    previous = []
-    for member, at in earlier:
-        pid = member.decode()
-        p = await router_.state.get_contact(pid) if pid != contact_id else None
-        if p:
-            previous.append({"id": pid, "channel": p["channel"], "queue": p["queue"], "state": p["state"],
-                             "disposition": p.get("disposition", ""), "at": at})
+    history = await router_.redis.zrevrange(history_key(customer_id), 0, 10, withscores=True)
+    earlier = [(m.decode(), at) for m, at in history if m.decode() != contact_id]
+    found = await router_.state.get_contacts([pid for pid, _ in earlier])  # one round trip
+    previous = [{"id": pid, "channel": p["channel"], "queue": p["queue"], "state": p["state"],
+                 "disposition": p.get("disposition", ""), "at": at}
+                for (pid, at), p in zip(earlier, found, strict=True) if p]
     return {"customer": data["customer"], "tier": c["tier"], "crm": profile, "intent": c["intent"],
             "queue": c["queue"], "channel": c["channel"], "metadata": data.get("metadata", {}),
             "previous": previous[:10]}
