@@ -20,9 +20,6 @@ class AgentHub:
         if not self._sockets[agent_id]:
             del self._sockets[agent_id]
 
-    def connected(self, agent_id: str) -> bool:
-        return agent_id in self._sockets
-
     async def send(self, agent_id: str, frame: dict) -> None:
         """Only ever to that agent's own sockets."""
         for ws in list(self._sockets.get(agent_id, ())):

@@ -38,7 +38,6 @@ def envelope_from_entry(entry_id: str, fields: dict[bytes, bytes]) -> Envelope:
 class OutboxRelay:
     def __init__(self, redis: Redis, producer: AIOKafkaProducer, consumer: str):
         self.redis, self.producer, self.consumer = redis, producer, consumer
-        self.published = 0
 
     async def ensure_group(self) -> None:
         try:
@@ -61,7 +60,6 @@ class OutboxRelay:
         ids = [e[0] for e in entries]
         async with self.redis.pipeline(transaction=True) as pipe:  # one round trip
             await pipe.xack(OUTBOX, GROUP, *ids).xdel(OUTBOX, *ids).execute()
-        self.published += len(ids)
         return len(ids)
 
     async def claim_abandoned(self) -> None:

@@ -146,9 +146,6 @@ class DesktopFeed:
         await cancel_tasks([self._task])
         await stop_within(self.consumer.stop(), "desktop feed consumer")
 
-    def assigned(self) -> bool:
-        return bool(self.consumer.assignment())
-
     async def _handle(self, event: Envelope) -> None:
         handler = HANDLERS.get(event.type)
         if handler is not None:
