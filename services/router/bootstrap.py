@@ -25,11 +25,6 @@ from .settings import RouterSettings
 logger = log.get("router")
 
 
-def load_policy(path) -> Policy:
-    with open(path) as f:
-        return Policy.model_validate(yaml.safe_load(f))
-
-
 def read_policy_file(path) -> tuple[str, Policy]:
     """The file's content hash (which file version is installed) and its policy."""
     with open(path, "rb") as f:
@@ -108,7 +103,6 @@ class Router:
                 logger.exception("timer_loop_error")
             await asyncio.sleep(interval)
 
-
     async def sync_policy(self) -> None:
         """Pick up policy changes without a restart: an edited policy file (installed for
         all replicas when it differs from the file installed last) and a newer version in
@@ -153,7 +147,7 @@ def build(settings: RouterSettings | None = None) -> Router:
         settings=settings,
         redis=redis,
         state=RoutingState(redis, presence_timeout_ms=settings.presence_timeout_ms),
-        policy=load_policy(settings.policy_file),
+        policy=read_policy_file(settings.policy_file)[1],
         producer=producer,
         consumer=consumer,
         relay=OutboxRelay(redis, producer, settings.instance),
