@@ -141,8 +141,8 @@ class RoutingState:
     async def agent_contacts(self, agent_id: str) -> list[str]:
         return sorted(m.decode() for m in await self.redis.smembers(f"or:agent:{agent_id}:contacts"))
 
-    async def heartbeat(self, agent_id: str, timeout_ms: int) -> str:
-        return await self._run("heartbeat", agent_id, str(timeout_ms))
+    async def heartbeat(self, agent_id: str, timeout_ms: int | None = None) -> str:
+        return await self._run("heartbeat", agent_id, str(timeout_ms or self.presence_timeout_ms))
 
     # -- offers -----------------------------------------------------------------
     async def get_offer(self, offer_id: str) -> dict | None:

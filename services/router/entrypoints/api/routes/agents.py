@@ -101,7 +101,7 @@ async def set_state(agent_id: str, body: StateChange, state: StateDep, who: Prin
 @router.post("/{agent_id}/heartbeat", response_model=Outcome)
 async def heartbeat(agent_id: str, router_: RouterDep, who: PrincipalDep) -> Outcome:
     who.require_agent(agent_id)
-    result = await router_.state.heartbeat(agent_id, router_.settings.presence_timeout_ms)
+    result = await router_.state.heartbeat(agent_id)
     if result == "not_found":
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"agent {agent_id!r} not found")
     return Outcome(result=result)

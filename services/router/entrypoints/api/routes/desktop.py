@@ -128,7 +128,7 @@ async def stream(ws: WebSocket, agent_id: str) -> None:
             frame = await _frame(ws)
             if frame.type != "heartbeat":
                 raise Refused(CLOSE_BAD_FRAME, "already authenticated")
-            result = await r.state.heartbeat(agent_id, r.settings.presence_timeout_ms)
+            result = await r.state.heartbeat(agent_id)
             await ws.send_json({"type": "heartbeat", "result": result})
     except Refused as exc:
         await ws.close(exc.code, exc.reason)
