@@ -23,6 +23,7 @@ from shared.survey import InvalidSurveyToken, verify
 STATIC = Path(__file__).with_name("static")
 ASSETS = {"ops.js": "text/javascript", "ops.css": "text/css"}
 SOURCE = "omniroute/router"
+SURVEY_PAGE = Template((STATIC / "survey.html").read_text())  # read once, filled per request
 
 router = APIRouter(include_in_schema=False)
 
@@ -40,7 +41,7 @@ async def ops_asset(asset: str) -> FileResponse:
 
 
 def _page(title: str, body: str, code: int = 200) -> HTMLResponse:
-    page = Template((STATIC / "survey.html").read_text()).substitute(title=html.escape(title), body=body)
+    page = SURVEY_PAGE.substitute(title=html.escape(title), body=body)
     return HTMLResponse(page, status_code=code)
 
 
