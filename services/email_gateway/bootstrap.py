@@ -7,7 +7,7 @@ import asyncio
 
 from redis.asyncio import Redis
 
-from services.router.bootstrap import load_policy
+from services.router.bootstrap import read_policy_file
 from services.router.domain.policy import Policy
 from shared import logging as log
 from shared.cloudevents import Envelope
@@ -24,6 +24,12 @@ from .entrypoints.imap import ImapPoller
 from .settings import EmailSettings
 
 logger = log.get("email-gateway")
+
+
+def load_policy(path) -> Policy:
+    """The router's policy file, read-only (with the router's own reader): queue SLAs set
+    the response times."""
+    return read_policy_file(path)[1]
 
 
 class EmailGateway(ChannelGateway):
