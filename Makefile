@@ -1,4 +1,4 @@
-# Omniroute entry points (DESIGN.md section 6). CI runs `.ci/run`, which runs `make test`.
+# Omniroute entry points (docs/architecture.md: running it). CI runs `.ci/run`, which runs `make test`.
 PYTHON      ?= python3
 VENV        := .venv
 PY          := $(VENV)/bin/python
@@ -24,6 +24,7 @@ constraints:
 
 # Starts its own Kafka + Redis unless OMNIROUTE_KAFKA_BOOTSTRAP/OMNIROUTE_REDIS_URL are set.
 test: install
+	$(VENV)/bin/lint-imports --no-cache
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 infra-up: install

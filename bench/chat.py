@@ -60,7 +60,9 @@ async def main(rounds: int) -> None:
                         log_level="WARNING")
     r_app, c_app = router_app(rs), chat_app(ChatSettings(log_level="WARNING", chat_message_rate_per_min=10**6))
     (rsrv, rtask, raddr), (csrv, ctask, caddr) = await serve(r_app), await serve(c_app)
-    for consumer in (r_app.state.router.consumer, r_app.state.desktop.consumer, c_app.state.deps.gateway.consumer):
+    router_consumers = r_app.state.service.consumers
+    for consumer in (router_consumers["router"].consumer, router_consumers["desktop"].consumer,
+                     c_app.state.service.gateway.consumer):
         while not consumer.assignment():
             await asyncio.sleep(0.05)
         for tp in consumer.assignment():

@@ -22,7 +22,7 @@ from aiosmtpd.smtp import SMTP
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from services.email_gateway.bootstrap import EmailGateway  # noqa: E402
+from services.email_gateway.bootstrap import build  # noqa: E402
 from services.email_gateway.settings import EmailSettings  # noqa: E402
 from shared import logging as log  # noqa: E402
 
@@ -56,7 +56,7 @@ async def main(mails: int, concurrency: int) -> None:
     settings = EmailSettings(smtp_port=0, email_addresses={SUPPORT: "general"}, email_ack_limit=1000,
                              smtp_relay_port=relay.sockets[0].getsockname()[1],
                              email_group=f"bench-email-{uuid.uuid4().hex[:8]}", offset_reset="latest")
-    gw = EmailGateway(settings)
+    gw = build(settings)
     await gw.start()
     gate, times = asyncio.Semaphore(concurrency), []
 

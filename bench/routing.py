@@ -33,7 +33,8 @@ from redis import Redis
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from services.router.adapters.state import SCRIPTS, _lua  # noqa: E402
-from services.router.domain.policy import Policy, qualifications  # noqa: E402
+
+from shared.policy import Policy, qualifications  # noqa: E402
 
 QUEUES = [f"q{i}" for i in range(10)]
 POLICY = Policy.model_validate({

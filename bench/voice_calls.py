@@ -21,12 +21,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # tests/ helper
 
 from services.router.app import create_app as router_app  # noqa: E402
 from services.router.settings import RouterSettings  # noqa: E402
-from services.voice_gateway import metrics  # noqa: E402
+from services.voice_gateway.adapters import metrics  # noqa: E402
 from services.voice_gateway.bootstrap import build  # noqa: E402
 from services.voice_gateway.settings import VoiceSettings  # noqa: E402
 from shared import topics  # noqa: E402
 from tests.support.kafka_watch import Watch  # noqa: E402
-from tests.support.poll import until  # noqa: E402
+from tests.support.poll import service_ready, until  # noqa: E402
 from tests.voice import sipp  # noqa: E402
 
 HOLD_MS = 5000  # long enough that every call is up at once
@@ -45,10 +45,10 @@ async def main(calls: int, tcp: bool) -> None:
     rs = RouterSettings(router_group=f"bench-{uuid.uuid4().hex[:6]}", offset_reset="latest", log_level="WARNING")
     app = router_app(rs)
     async with app.router.lifespan_context(app):
-        await until(app.state.router.assigned, 30, what="router assignment")
+        await until(lambda: service_ready(app.state.service), 30, what="router ready")
         voice = build(VoiceSettings(sip_host="127.0.0.1", sip_port=sipp.free_port(), log_level="WARNING"))
         await voice.start()
-        await until(voice.ready, 30, what="voice gateway ready")
+        await until(lambda: service_ready(voice), 30, what="voice gateway ready")
         async with Watch(rs.kafka_bootstrap, topics.ROUTING) as routing:
             before = answered()
             started = time.monotonic()

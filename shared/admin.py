@@ -1,4 +1,4 @@
-"""Explicit Kafka topic creation (DESIGN.md §3: topics are never auto-created).
+"""Explicit Kafka topic creation (docs/architecture.md: contracts: topics are never auto-created).
 
 Used by deploy/local/infra.py, the test fixtures and any service start-up that wants
 to be sure its topics exist. Safe to call repeatedly and from several replicas at once.

@@ -1,4 +1,4 @@
-"""Event contracts (DESIGN.md §3): the pydantic v2 models carried in CloudEvents `data`.
+"""Event contracts (docs/architecture.md: contracts): the pydantic v2 models carried in CloudEvents `data`.
 
 Type names are `omniroute.<noun>.<verb>.v1`. JSON Schemas and docs/asyncapi.yaml are
 generated from `EVENT_MODELS` (see shared/schemas.py) and a test fails when they drift.

@@ -1,7 +1,7 @@
 """Channel gateway SDK: what a developer subclasses to add a channel.
 
 A gateway turns its protocol's contacts into `contact.created` events, acknowledges the
-customer only after Kafka acknowledged the event (DESIGN.md §5), and reacts to routing
+customer only after Kafka acknowledged the event (docs/architecture.md: reliability), and reacts to routing
 and message events for its contacts.
 
     class SmsGateway(ChannelGateway):

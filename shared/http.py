@@ -4,11 +4,45 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from contextlib import asynccontextmanager
+from typing import Protocol
 
 from fastapi import FastAPI, Request, Response
 from prometheus_client import make_asgi_app
 
+from shared import logging as log
+
 Readiness = Callable[[Request], Awaitable[dict]]
+
+
+class Service(Protocol):
+    """What every service's process runs inside its HTTP app."""
+
+    async def start(self) -> None: ...
+    async def stop(self) -> None: ...
+    async def readiness(self) -> dict:
+        """{"ready": bool, ...}; raising means not ready."""
+        ...
+
+
+def service_app(title: str, build: Callable[[], Service], log_level: str = "INFO") -> FastAPI:
+    """The HTTP app of a service: `build()` makes the service at start-up; it runs for
+    the app's lifetime (as `app.state.service`) and answers /readyz."""
+    log.configure(log_level)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):
+        service = build()
+        await service.start()
+        app.state.service = service
+        try:
+            yield
+        finally:
+            await service.stop()
+
+    app = FastAPI(title=title, version="1", lifespan=lifespan)
+    add_health(app, lambda request: request.app.state.service.readiness())
+    return app
 
 
 def add_health(app: FastAPI, readiness: Readiness) -> None:

@@ -29,13 +29,18 @@ async def publish(producer: AIOKafkaProducer, event: Envelope, topic: str | None
     await producer.send_and_wait(topic or event.topic, value=value, key=key, headers=headers)
 
 
-async def dead_letter(producer: AIOKafkaProducer, record: ConsumerRecord, reason: str, service: str) -> None:
-    """Keep the original bytes and headers, add why and where it came from."""
-    headers = list(record.headers or []) + [
+def dead_letter_headers(reason: str, service: str, **origin: object) -> list[tuple[str, bytes]]:
+    """Why a record is on the dead-letter topic and where it came from (every writer of
+    omniroute.deadletter uses these headers)."""
+    return [
         ("omniroute_dlq_reason", reason.encode()[:4000]),
         ("omniroute_dlq_service", service.encode()),
-        ("omniroute_dlq_topic", record.topic.encode()),
-        ("omniroute_dlq_partition", str(record.partition).encode()),
-        ("omniroute_dlq_offset", str(record.offset).encode()),
+        *((f"omniroute_dlq_{name}", str(value).encode()) for name, value in origin.items()),
     ]
+
+
+async def dead_letter(producer: AIOKafkaProducer, record: ConsumerRecord, reason: str, service: str) -> None:
+    """Keep the original bytes and headers, add why and where it came from."""
+    headers = list(record.headers or []) + dead_letter_headers(
+        reason, service, topic=record.topic, partition=record.partition, offset=record.offset)
     await producer.send_and_wait(topics.DEADLETTER, value=record.value, key=record.key, headers=headers)

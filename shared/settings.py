@@ -11,3 +11,9 @@ class CommonSettings(BaseSettings):
     topic_partitions: int = 3
     topic_replication: int = 1
     log_level: str = "INFO"
+
+# Development defaults for secrets. Every service refuses them with OMNIROUTE_ENV=production;
+# the survey secret is shared: the email gateway signs the links the router's page opens.
+DEV_ADMIN_TOKEN = "dev-admin-token"
+DEV_SURVEY_SECRET = "dev-survey-secret"
+DEV_CHAT_SECRET = "dev-chat-secret"

@@ -1,4 +1,4 @@
-"""Kafka topic names (DESIGN.md §3). Topics are created explicitly, never auto-created."""
+"""Kafka topic names (docs/architecture.md: contracts). Topics are created explicitly, never auto-created."""
 
 CONTACTS = "omniroute.contacts"  # gateways -> router
 ROUTING = "omniroute.routing"  # router -> everyone

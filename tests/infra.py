@@ -1,4 +1,4 @@
-"""Real Kafka + Redis for the test session (DESIGN.md §6), found in this order:
+"""Real Kafka + Redis for the test session (docs/architecture.md: running it), found in this order:
 
 1. OMNIROUTE_KAFKA_BOOTSTRAP and OMNIROUTE_REDIS_URL, when both are set;
 2. testcontainers, when it is importable and a Docker engine answers;

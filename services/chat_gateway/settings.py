@@ -2,9 +2,7 @@
 
 from pydantic import model_validator
 
-from shared.settings import CommonSettings
-
-DEV_CHAT_SECRET = "dev-chat-secret"
+from shared.settings import DEV_CHAT_SECRET, CommonSettings
 
 
 class ChatSettings(CommonSettings):

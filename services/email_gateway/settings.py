@@ -4,9 +4,8 @@ from pathlib import Path
 
 from pydantic import Field, field_validator, model_validator
 
-from services.router.ops.settings import DEV_SURVEY_SECRET
-from services.router.settings import DEFAULT_POLICY
-from shared.settings import CommonSettings
+from shared.policy import DEFAULT_POLICY_FILE
+from shared.settings import DEV_SURVEY_SECRET, CommonSettings
 
 
 class EmailSettings(CommonSettings):
@@ -35,7 +34,7 @@ class EmailSettings(CommonSettings):
     imap_mailbox: str = "INBOX"
     imap_poll_s: float = Field(default=30.0, gt=0)
     # The routing policy the router uses (same file); read for queue SLAs.
-    policy_file: Path = DEFAULT_POLICY
+    policy_file: Path = DEFAULT_POLICY_FILE
     email_group: str = "omniroute-email-gateway"
     offset_reset: str = "earliest"
     email_timer_interval_ms: int = Field(default=1000, gt=0)

@@ -1,15 +1,14 @@
-"""FastAPI application: the /v1 API, health, readiness and metrics."""
+"""The router's HTTP app: the /v1 API, the desktop and ops pages, health, readiness
+and metrics, with the routing service (bootstrap) running for the app's lifetime."""
 
 from __future__ import annotations
 
-from contextlib import asynccontextmanager
+from fastapi import FastAPI
 
-from fastapi import FastAPI, Request
+from shared.http import service_app
 
-from shared import logging as log
-from shared.http import add_health
-
-from .bootstrap import Router, build
+from .bootstrap import RoutingService, bootstrap
+from .entrypoints.api.errors import add_error_handlers
 from .entrypoints.api.routes import (
     agents,
     contacts,
@@ -20,40 +19,15 @@ from .entrypoints.api.routes import (
     stats,
 )
 from .entrypoints.ops_page import routes as ops_page
-from .ops.projector import Ops
 from .settings import RouterSettings
 
 
-def create_app(settings: RouterSettings | None = None, router: Router | None = None) -> FastAPI:
+def create_app(settings: RouterSettings | None = None, service: RoutingService | None = None) -> FastAPI:
     settings = settings or RouterSettings()
-    log.configure(settings.log_level)
-
-    @asynccontextmanager
-    async def lifespan(app: FastAPI):
-        r = router or build(settings)
-        await r.start()
-        app.state.router = r
-        feed = await desktop.start_feed(app, r)  # pushes to agent desktops
-        app.state.ops = Ops(r)  # stats projector, report loop, ops page feed
-        await app.state.ops.start()
-        try:
-            yield
-        finally:
-            await app.state.ops.stop()
-            await feed.stop()
-            await r.stop()
-
-    app = FastAPI(title="Omniroute router", version="1", lifespan=lifespan)
+    app = service_app("Omniroute router", lambda: service or bootstrap(settings), settings.log_level)
     for module in (agents, offers, contacts, customers, queues, desktop, stats):
-        app.include_router(module.router, prefix="/v1")
+        app.include_router(module.api, prefix="/v1")
     app.include_router(desktop.pages)
-    app.include_router(ops_page.router)  # /ops and /survey/{contact_id}
-
-    async def readiness(request: Request) -> dict:
-        r: Router = request.app.state.router
-        await r.redis.ping()
-        return {"ready": r.healthy() and r.assigned()}
-
-    add_health(app, readiness)
-
+    app.include_router(ops_page.api)  # /ops and /survey/{contact_id}
+    add_error_handlers(app)
     return app

@@ -1,154 +1,128 @@
-"""The one wiring point: builds the router's adapters and background loops."""
+"""The one wiring point: builds the adapters (or takes the ones a test gives), the
+message bus over them, and the router's entrances (Kafka consumers and loops). It
+composes and nothing else: behaviour lives in handlers, translation in entrypoints."""
 
 from __future__ import annotations
 
-import asyncio
-import hashlib
 from dataclasses import dataclass, field
+from zoneinfo import ZoneInfo
 
-import yaml
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka import AIOKafkaProducer
 from redis.asyncio import Redis
 
-from shared import consumer_loop, topics
-from shared import logging as log
-from shared.cloudevents import Envelope
-from shared.kafka import make_consumer, make_producer
-from shared.lifecycle import cancel_tasks, stop_within
+from shared import topics
+from shared.kafka import make_consumer, make_producer, publish
+from shared.lifecycle import stop_within
+from shared.loops import Consumer, Loop
+from shared.policy import read_policy_file
+from shared.sockets import SocketHub
 
-from . import handlers
 from .adapters.outbox import OutboxRelay
-from .adapters.state import RoutingState
-from .domain.policy import Policy
+from .adapters.stats_board import StatsBoard
+from .adapters.stats_store import StatsStore
+from .adapters.store import RoutingStore
+from .domain.commands import SyncPolicy
+from .entrypoints import consumers
+from .entrypoints.policy_watch import policy_watch
+from .entrypoints.relay import outbox_relay
+from .entrypoints.stats_report import report_loop
+from .entrypoints.timers import timer_loop
+from .handlers import HANDLERS
+from .handlers.deps import PolicyState, RouterDeps
+from .messagebus import MessageBus
 from .settings import RouterSettings
 
-logger = log.get("router")
 
+class KafkaPublisher:
+    """Publishes events the router makes outside a transition (agent messages, surveys)."""
 
-def read_policy_file(path) -> tuple[str, Policy]:
-    """The file's content hash (which file version is installed) and its policy."""
-    with open(path, "rb") as f:
-        raw = f.read()
-    return hashlib.sha256(raw).hexdigest(), Policy.model_validate(yaml.safe_load(raw))
+    def __init__(self, producer: AIOKafkaProducer):
+        self.producer = producer
+
+    async def publish(self, event) -> None:
+        await publish(self.producer, event)
 
 
 @dataclass
-class Router:
+class RoutingService:
+    """The router process: the bus and everything that feeds it."""
+
     settings: RouterSettings
-    redis: Redis
-    state: RoutingState
-    policy: Policy
-    producer: AIOKafkaProducer
-    consumer: AIOKafkaConsumer
-    relay: OutboxRelay
-    tasks: list[asyncio.Task] = field(default_factory=list)
-    policy_version: int = 0
-    _policy_file_hash: str = ""
+    bus: MessageBus
+    producer: AIOKafkaProducer | None = None
+    consumers: dict[str, Consumer] = field(default_factory=dict)
+    loops: list[Loop] = field(default_factory=list)
 
     @property
-    def deps(self) -> handlers.Deps:
-        return handlers.Deps(state=self.state, policy=self.policy)
-
-    async def handle(self, event: Envelope):
-        return await handlers.handler_for(event.type)(event, self.deps)
+    def deps(self) -> RouterDeps:
+        return self.bus.deps
 
     async def start(self) -> None:
-        await self.sync_policy()
-        await self.relay.ensure_group()
-        await self.producer.start()
-        await self.consumer.start()
-        self.tasks = [
-            asyncio.create_task(consumer_loop.run(self.consumer, self.producer, self.handle, "router"), name="consumer"),
-            asyncio.create_task(self._relay_loop(), name="outbox-relay"),
-            asyncio.create_task(self._timer_loop(), name="timers"),
-            asyncio.create_task(self._policy_loop(), name="policy"),
-        ]
+        await self.bus.handle(SyncPolicy())
+        if self.deps.outbox is not None:
+            await self.deps.outbox.ensure_group()
+        if self.producer is not None:
+            await self.producer.start()
+        for entrance in [*self.consumers.values(), *self.loops]:
+            await entrance.start()
 
     async def stop(self) -> None:
-        await cancel_tasks(self.tasks)
-        await stop_within(self.consumer.stop(), "router consumer")
-        await stop_within(self.producer.stop(), "router producer")
-        await self.redis.aclose()
+        for entrance in reversed([*self.consumers.values(), *self.loops]):
+            await entrance.stop()
+        if self.producer is not None:
+            await stop_within(self.producer.stop(), "router producer")
+        await self.deps.store.close()
 
     def healthy(self) -> bool:
-        return bool(self.tasks) and all(not t.done() for t in self.tasks)
+        return all(e.alive() for e in [*self.consumers.values(), *self.loops])
 
-    def assigned(self) -> bool:
-        return bool(self.consumer.assignment())
-
-    async def _relay_loop(self) -> None:
-        ticks = 0
-        while True:
-            try:
-                if ticks % 20 == 0:
-                    await self.relay.claim_abandoned()
-                ticks += 1
-                await self.relay.run_once()
-            except asyncio.CancelledError:
-                raise
-            except Exception:
-                logger.exception("outbox_relay_error")
-                await asyncio.sleep(1)
-
-    async def _timer_loop(self) -> None:
-        interval = self.settings.timer_interval_ms / 1000
-        while True:
-            try:
-                now = await self.state.server_time_ms()
-                for member in await self.state.due_timers(now):
-                    await self.state.fire_timer(member)
-            except asyncio.CancelledError:
-                raise
-            except Exception:
-                logger.exception("timer_loop_error")
-            await asyncio.sleep(interval)
-
-    async def sync_policy(self) -> None:
-        """Pick up policy changes without a restart: an edited policy file (installed for
-        all replicas when it differs from the file installed last) and a newer version in
-        Redis (PUT /v1/policy on any replica)."""
-        try:
-            digest, from_file = read_policy_file(self.settings.policy_file)
-        except (OSError, ValueError, yaml.YAMLError) as exc:  # a bad edit keeps the policy in force
-            digest, from_file = "", None
-            if self._policy_file_hash != "invalid":
-                logger.error("policy_file_invalid", path=str(self.settings.policy_file), error=str(exc))
-            self._policy_file_hash = "invalid"
-        if from_file is not None and digest != self._policy_file_hash:
-            try:
-                await handlers.apply_policy(from_file, self.deps, source=digest)
-                self._policy_file_hash = digest
-            except handlers.PolicyConflict as exc:
-                logger.error("policy_file_refused", error=str(exc))
-        active = await self.state.active_policy()
-        if active and active[0] != self.policy_version:
-            self.policy_version, self.policy = active
-            logger.info("policy_loaded", version=self.policy_version)
-
-    async def _policy_loop(self) -> None:
-        while True:
-            await asyncio.sleep(self.settings.policy_poll_ms / 1000)
-            try:
-                await self.sync_policy()
-            except asyncio.CancelledError:
-                raise
-            except Exception:
-                logger.exception("policy_sync_error")
+    async def readiness(self) -> dict:
+        """Ready: Redis answers, every entrance runs, and the routing consumer has partitions."""
+        await self.deps.store.ping()
+        routing = self.consumers.get("router")
+        return {"ready": self.healthy() and (routing is None or routing.assigned())}
 
 
-def build(settings: RouterSettings | None = None) -> Router:
+def bootstrap(settings: RouterSettings | None = None, *, store=None, publisher=None,
+              kafka: bool = True) -> RoutingService:
+    """Real adapters unless given. `kafka=False` builds the bus alone (no consumers,
+    producer or loops): what handler and route tests with a fake store run."""
     settings = settings or RouterSettings()
-    redis = Redis.from_url(settings.redis_url)
-    producer = make_producer(settings.kafka_bootstrap)
-    consumer = make_consumer(
-        settings.kafka_bootstrap, settings.router_group, topics.CONTACTS, auto_offset_reset=settings.offset_reset
+    if store is None:
+        store = RoutingStore(Redis.from_url(settings.redis_url), presence_timeout_ms=settings.presence_timeout_ms,
+                             dedupe_ttl_s=settings.dedupe_ttl_s)
+    redis = getattr(store, "redis", None)  # a fake store has none: no outbox, no stats
+    producer = make_producer(settings.kafka_bootstrap) if kafka else None
+    deps = RouterDeps(
+        settings=settings, store=store,
+        policy=PolicyState(policy=read_policy_file(settings.policy_file)[1], file=settings.policy_file),
+        publisher=publisher if publisher is not None else KafkaPublisher(producer), desks=SocketHub(), board=StatsBoard(),
+        outbox=OutboxRelay(redis, producer, settings.instance) if kafka and redis is not None else None,
+        stats=StatsStore(redis) if redis is not None else None, tz=ZoneInfo(settings.stats_timezone),
     )
-    return Router(
-        settings=settings,
-        redis=redis,
-        state=RoutingState(redis, presence_timeout_ms=settings.presence_timeout_ms),
-        policy=read_policy_file(settings.policy_file)[1],
-        producer=producer,
-        consumer=consumer,
-        relay=OutboxRelay(redis, producer, settings.instance),
-    )
+    bus = MessageBus(deps, HANDLERS)
+    service = RoutingService(settings=settings, bus=bus, producer=producer)
+    if kafka:
+        _add_entrances(service, settings, producer)
+    return service
+
+
+def _add_entrances(service: RoutingService, s: RouterSettings, producer: AIOKafkaProducer) -> None:
+    bus = service.bus
+    routing = make_consumer(s.kafka_bootstrap, s.router_group, topics.CONTACTS, auto_offset_reset=s.offset_reset)
+    desktop = make_consumer(s.kafka_bootstrap, f"{s.router_group}-desktop-{s.instance}", topics.ROUTING,
+                            topics.AGENTS, topics.MESSAGES, auto_offset_reset="latest")
+    stats_group = f"{s.router_group}-stats"
+    stats = make_consumer(s.kafka_bootstrap, stats_group, topics.ROUTING, topics.AGENTS, topics.CONTACTS,
+                          auto_offset_reset=s.offset_reset)
+    service.consumers = {
+        "router": consumers.routing(bus, routing, producer),
+        "desktop": consumers.desktop_feed(bus, desktop),
+        "stats": consumers.stats_projector(bus, stats),
+    }
+    lagging = {"router": (service.consumers["router"], s.router_group),
+               "router-stats": (service.consumers["stats"], stats_group)}
+    service.loops = [
+        outbox_relay(bus), timer_loop(bus, s.timer_interval_ms), policy_watch(bus, s.policy_poll_ms),
+        report_loop(bus, s.stats_interval_ms, lagging),
+    ]

@@ -20,9 +20,7 @@ from shared import logging as log
 from shared.cloudevents import new_event
 from shared.events import ContactCreated, Customer, event_type
 from shared.kafka import make_producer, publish
-from shared.settings import CommonSettings
-
-from .settings import DEV_ADMIN_TOKEN
+from shared.settings import DEV_ADMIN_TOKEN, CommonSettings
 
 AGENTS = [
     ("ada", {"support": 5, "billing": 4}),

@@ -1,4 +1,4 @@
-"""Router settings (env prefix OMNIROUTE_)."""
+"""Router settings (env prefix OMNIROUTE_): routing, ops and the survey page."""
 
 import os
 import socket
@@ -6,10 +6,8 @@ from pathlib import Path
 
 from pydantic import Field, model_validator
 
-from shared.settings import CommonSettings
-
-DEFAULT_POLICY = Path(__file__).with_name("policy.yaml")
-DEV_ADMIN_TOKEN = "dev-admin-token"
+from shared.policy import DEFAULT_POLICY_FILE
+from shared.settings import DEV_ADMIN_TOKEN, DEV_SURVEY_SECRET, CommonSettings
 
 
 class RouterSettings(CommonSettings):
@@ -17,7 +15,7 @@ class RouterSettings(CommonSettings):
     router_port: int = 8080
     admin_token: str = DEV_ADMIN_TOKEN
     env: str = "dev"
-    policy_file: Path = DEFAULT_POLICY
+    policy_file: Path = DEFAULT_POLICY_FILE
     router_group: str = "omniroute-router"
     # Where a new consumer group starts: earliest so no contact is skipped on first start.
     offset_reset: str = "earliest"
@@ -28,9 +26,26 @@ class RouterSettings(CommonSettings):
     presence_timeout_ms: int = 30_000
     # How often each replica checks for a new routing policy (Redis version, policy file).
     policy_poll_ms: int = 1_000
+    # How long an event id is remembered to drop a redelivery (Kafka's retention or more).
+    dedupe_ttl_s: int = Field(default=7 * 86_400, gt=0)
+
+    # -- ops --
+    # Abandons quicker than this are excluded from service level and abandon rate.
+    short_abandon_s: float = 5.0
+    # "Today" starts at local midnight in this IANA zone.
+    stats_timezone: str = "UTC"
+    # How often stats are recomputed, exported and pushed to WebSocket subscribers.
+    stats_interval_ms: int = 1000
+    # Read-only token for supervisors (stats, staffing, ops page); the admin token works too.
+    ops_token: str | None = None
+    # Signs survey links; gateways minting links (shared.survey) need the same secret.
+    survey_secret: str = DEV_SURVEY_SECRET
+    survey_max_age_s: int = 30 * 86400
 
     @model_validator(mode="after")
     def _no_default_secret_in_production(self):
         if self.env == "production" and self.admin_token == DEV_ADMIN_TOKEN:
             raise ValueError("OMNIROUTE_ADMIN_TOKEN must be set in production")
+        if self.env == "production" and self.survey_secret == DEV_SURVEY_SECRET:
+            raise ValueError("OMNIROUTE_SURVEY_SECRET must be set in production")
         return self

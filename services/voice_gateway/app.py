@@ -1,14 +1,11 @@
-"""HTTP side of the voice gateway: health, readiness and metrics. The SIP endpoint and
-the Kafka gateway live in the app's lifespan."""
+"""The voice gateway's HTTP app: health, readiness and metrics; the SIP endpoint and the
+Kafka side run for the app's lifetime."""
 
 from __future__ import annotations
 
-from contextlib import asynccontextmanager
+from fastapi import FastAPI
 
-from fastapi import FastAPI, Request
-
-from shared import logging as log
-from shared.http import add_health
+from shared.http import service_app
 
 from .bootstrap import VoiceService, build
 from .settings import VoiceSettings
@@ -16,24 +13,4 @@ from .settings import VoiceSettings
 
 def create_app(settings: VoiceSettings | None = None, service: VoiceService | None = None) -> FastAPI:
     settings = settings or VoiceSettings()
-    log.configure(settings.log_level)
-
-    @asynccontextmanager
-    async def lifespan(app: FastAPI):
-        svc = service or build(settings)
-        await svc.start()
-        app.state.voice = svc
-        try:
-            yield
-        finally:
-            await svc.stop()
-
-    app = FastAPI(title="Omniroute voice gateway", version="1", lifespan=lifespan)
-
-    async def readiness(request: Request) -> dict:
-        svc: VoiceService = request.app.state.voice
-        return {"ready": svc.ready(), "sip_port": svc.sip.port, "active_calls": len(svc.deps.calls)}
-
-    add_health(app, readiness)
-
-    return app
+    return service_app("Omniroute voice gateway", lambda: service or build(settings), settings.log_level)

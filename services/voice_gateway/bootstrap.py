@@ -8,18 +8,36 @@ from dataclasses import dataclass
 import yaml
 
 from shared import logging as log
+from shared import topics
+from shared.cloudevents import Envelope
+from shared.events import VOICE, event_type
+from shared.gateway import ChannelGateway
 from shared.lifecycle import cancel_tasks
 
 from .adapters.media import load_hold_audio
 from .adapters.sip_transport import SipEndpoint
 from .domain.dialplan import DialPlan
-from .gateway import VoiceGateway
-from .handlers import dialog
-from .handlers.deps import Deps
+from .entrypoints import sip as sip_requests
+from .handlers import transfer
+from .handlers.deps import VoiceDeps
 from .settings import VoiceSettings
 
 logger = log.get("voice")
 WILDCARDS = ("", "0.0.0.0", "::")
+ASSIGNED = event_type("contact.assigned")
+
+
+class VoiceGateway(ChannelGateway):
+    """The Kafka side: produces contacts, reacts to assignments (transfers the call)."""
+
+    channel = VOICE
+    subscribes = (topics.ROUTING,)
+    deps: VoiceDeps | None = None  # set by build once the SIP side exists
+
+    async def handle(self, event: Envelope) -> None:
+        if event.type == ASSIGNED and self.deps is not None:
+            # Returns at once: the REFER runs beside the consumer loop.
+            transfer.contact_assigned(event, self.deps)
 
 
 def load_dialplan(path) -> DialPlan:
@@ -45,7 +63,7 @@ class VoiceService:
     settings: VoiceSettings
     gateway: VoiceGateway
     sip: SipEndpoint
-    deps: Deps
+    deps: VoiceDeps
 
     async def start(self) -> None:
         await self.gateway.start()
@@ -57,20 +75,21 @@ class VoiceService:
         await cancel_tasks(self.deps.tasks)
         await self.gateway.stop()
 
-    def ready(self) -> bool:
-        return self.sip.listening() and self.gateway.ready()
+    async def readiness(self) -> dict:
+        return {"ready": self.sip.listening() and self.gateway.ready(), "sip_port": self.sip.port,
+                "active_calls": len(self.deps.calls)}
 
 
 def build(settings: VoiceSettings, *, group: str | None = None) -> VoiceService:
     plan = load_dialplan(settings.voice_dialplan)
     gateway = VoiceGateway(settings, group=group)
-    deps_box: list[Deps] = []
+    deps_box: list[VoiceDeps] = []
 
     async def on_request(req, peer):
-        await dialog.dispatch(req, peer, deps_box[0])
+        await sip_requests.dispatch(req, peer, deps_box[0])
 
     sip = SipEndpoint(settings.sip_host, settings.sip_port, on_request, t1_ms=settings.sip_t1_ms, t2_ms=settings.sip_t2_ms)
-    deps = Deps(settings=settings, plan=plan, sip=sip, contacts=gateway, public_host=public_host(settings),
+    deps = VoiceDeps(settings=settings, plan=plan, sip=sip, publisher=gateway, public_host=public_host(settings),
                 rtp_host=settings.rtp_host or settings.sip_host, hold_audio=load_hold_audio(settings.voice_hold_audio))
     deps_box.append(deps)
     gateway.deps = deps

@@ -19,7 +19,7 @@ from shared import topics
 from tests.integration.conftest import redis  # noqa: F401 -- a flushed Redis per test
 from tests.support.kafka_watch import Watch
 from tests.support.poll import until
-from tests.support.router_harness import infra_address, positioned
+from tests.support.router_harness import infra_address, positioned, positioned_all
 from tests.support.serve import ready, serve
 from tests.support.tools import require
 
@@ -73,10 +73,8 @@ async def stack(infra, redis):  # noqa: F811 -- redis: a clean routing and chat 
         Watch(kafka, topics.CONTACTS, topics.MESSAGES) as contacts,
         httpx.AsyncClient(timeout=10, trust_env=False) as http,
     ):
-        await positioned(router_app.state.router.consumer, "router partition assignment")
-        await positioned(router_app.state.desktop.consumer, "desktop feed partition assignment")
-        await positioned(router_app.state.ops.consumer, "stats partition assignment")  # surveys see every contact
-        await positioned(chat_app.state.deps.gateway.consumer, "chat gateway partition assignment")
+        await positioned_all(router_app.state.service)  # the stats consumer too: surveys see every contact
+        await positioned(chat_app.state.service.gateway.consumer, "chat gateway partition assignment")
         await until(lambda: ready(http, f"{chat_url}/readyz"), 30, what="chat gateway ready")
         await until(lambda: ready(http, f"{router_url}/readyz"), 30, what="router ready")
         yield Stack(router_url=router_url, chat_url=chat_url, http=http, routing=routing, contacts=contacts)

@@ -75,7 +75,7 @@ class Gateway:
 
     @property
     def smtp_port(self) -> int:
-        return self.app.state.gateway.smtp_port
+        return self.app.state.service.smtp_port
 
     def created(self, **meta) -> list:
         return [e.data for e in self.contacts.of("contact.created")
@@ -91,7 +91,7 @@ async def start_gateway(settings: EmailSettings):
     app = create_app(settings)
     ctx = app.router.lifespan_context(app)
     await ctx.__aenter__()
-    await positioned(app.state.gateway.consumer, "email gateway assignment")
+    await positioned(app.state.service.gateway.consumer, "email gateway assignment")
     return app, ctx
 
 

@@ -18,8 +18,8 @@ from services.email_gateway.domain.threading import (
     references_for_reply,
     tag_subject,
 )
-from services.email_gateway.handlers import customer_id
-from services.router.settings import DEFAULT_POLICY
+from services.email_gateway.handlers.mail import customer_id
+from shared.policy import DEFAULT_POLICY_FILE as DEFAULT_POLICY
 
 pytestmark = pytest.mark.unit
 

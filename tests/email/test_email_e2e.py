@@ -9,7 +9,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from services.email_gateway import handlers
+from services.email_gateway.handlers import mail
 from shared import topics
 from tests.email.dovecot import PASSWORD, USER
 from tests.email.helpers import SUPPORT, URGENT, gateway_settings, start_gateway, swaks
@@ -91,7 +91,7 @@ async def test_mail_is_routed_acknowledged_threaded_and_answered(harness, gatewa
     assert "It ships today." in reply.get_content() and "Erin" in str(reply["From"])
     assert reply["Auto-Submitted"] is None
     # the first response was given: no SLA escalation will fire for it
-    assert await harness.router.redis.zscore("em:due", contact.id) is None
+    assert await harness.redis.zscore("em:due", contact.id) is None
 
 
 async def _transcript_has(harness, contact_id, auth, text):
@@ -129,7 +129,7 @@ async def test_follow_up_on_a_closed_case_is_a_new_contact_on_the_same_conversat
 
 
 async def _contact_state(harness, contact_id, state):
-    return (await harness.router.redis.hget(f"em:contact:{contact_id}", "state")) == state.encode()
+    return (await harness.redis.hget(f"em:contact:{contact_id}", "state")) == state.encode()
 
 
 async def test_completed_contact_gets_one_survey_mail_whose_link_records_the_answer(harness, gateway, sink):
@@ -158,7 +158,7 @@ async def test_completed_contact_gets_one_survey_mail_whose_link_records_the_ans
     assert sink.to("bob@example.com") == []
     # a redelivered completion decides nothing new: one survey mail per contact
     assert await _survey_decision(harness, contact.id, "sent")
-    assert await handlers.offer_survey(case_id, contact.id, gateway.app.state.gateway.deps) == "already_decided"
+    assert await mail.offer_survey(case_id, contact.id, gateway.app.state.service.deps) == "already_decided"
 
     # the customer follows the link: the router's page, then the form
     page = await harness.http.get(link)
@@ -174,7 +174,7 @@ async def test_completed_contact_gets_one_survey_mail_whose_link_records_the_ans
 
 
 async def _survey_decision(harness, contact_id, decision):
-    return (await harness.router.redis.hget(f"em:contact:{contact_id}", "survey")) == decision.encode()
+    return (await harness.redis.hget(f"em:contact:{contact_id}", "survey")) == decision.encode()
 
 
 async def test_auto_replies_get_no_acknowledgement_and_acks_are_rate_limited(harness, gateway, sink):
@@ -221,7 +221,7 @@ async def test_bad_input_gets_protocol_errors_and_broken_mime_is_flagged(harness
     # the refused mails never became contacts
     assert gateway.created(message_id="<huge@example.com>") == []
     assert [c.data.metadata["message_id"] for c in gateway.contacts.of("contact.created")] == ["<broken@example.com>"]
-    assert (await harness.router.redis.zcard("em:spool")) == 0  # nothing left half-done
+    assert (await harness.redis.zcard("em:spool")) == 0  # nothing left half-done
 
 
 async def test_first_response_due_escalates_the_contact(harness, gateway, sink):
@@ -232,7 +232,7 @@ async def test_first_response_due_escalates_the_contact(harness, gateway, sink):
     escalated = await harness.routing.wait("contact.escalated", contact_id=contact.id)
     assert escalated.data.queue == "urgent"
     # once: the due entry is gone after firing
-    assert await harness.router.redis.zscore("em:due", contact.id) is None
+    assert await harness.redis.zscore("em:due", contact.id) is None
     ack = await sink.wait("ann@example.com", "Server down")
     assert "within 1 second" in ack.get_content()
 
@@ -247,19 +247,19 @@ async def test_a_mail_sent_twice_is_one_contact(harness, gateway, sink):
 
 async def test_mail_spooled_before_a_crash_is_routed_by_the_sweeper(harness, gateway, sink):
     """A crash between spooling and publishing leaves the raw mail in Redis: it is retried."""
-    cases = gateway.app.state.gateway.deps.cases
+    cases = gateway.app.state.service.deps.cases
     raw = (b"From: Gil <gil@example.com>\r\nTo: support@acme.test\r\nSubject: Lost?\r\n"
            b"Message-ID: <spooled@example.com>\r\n\r\nStill there?\r\n")
     spool_id = await cases.spool(raw, {"recipient": SUPPORT, "sender": "gil@example.com", "source": "smtp",
                                        "known_sender": "1"})
-    await harness.router.redis.zadd("em:spool", {spool_id: 0})  # as if spooled long ago
+    await harness.redis.zadd("em:spool", {spool_id: 0})  # as if spooled long ago
     contact = await gateway.wait_created(message_id="<spooled@example.com>")
     assert contact.customer.address == "gil@example.com"
     await until(lambda: _spool_empty(harness), what="spool emptied")
 
 
 async def _spool_empty(harness):
-    return await harness.router.redis.zcard("em:spool") == 0
+    return await harness.redis.zcard("em:spool") == 0
 
 
 async def test_health_and_metrics(gateway):
@@ -274,7 +274,7 @@ async def test_imap_mailbox_is_polled_routed_and_marked_seen(infra, harness, sin
     erin = await harness.agent("erin", {"email": 3}, channels=["email"])
     settings = gateway_settings(infra, sink, imap_host="127.0.0.1", imap_port=dovecot.port, imap_user=USER,
                                 imap_password=PASSWORD, imap_poll_s=0.2, email_max_bytes=50_000)
-    bootstrap = harness.router.settings.kafka_bootstrap
+    bootstrap = harness.service.settings.kafka_bootstrap
     async with Watch(bootstrap, topics.CONTACTS) as contacts:
         app, ctx = await start_gateway(settings)
         try:

@@ -4,10 +4,10 @@ ChannelGateway subclass, and the router treats it like any other channel."""
 import pytest
 import yaml
 
-from services.router.settings import DEFAULT_POLICY
 from shared.cloudevents import Envelope
 from shared.events import ContactCreated, Customer, event_type
 from shared.gateway import ChannelGateway
+from shared.policy import DEFAULT_POLICY_FILE as DEFAULT_POLICY
 from shared.settings import CommonSettings
 from tests.support.poll import until
 from tests.support.router_harness import infra_address, positioned, running_router

@@ -1,4 +1,4 @@
-"""Outages pause the router; they never lose a contact or an event (DESIGN.md §5).
+"""Outages pause the router; they never lose a contact or an event (docs/architecture.md: reliability).
 The broker and Redis are paused with SIGSTOP by the pid the test tooling started."""
 
 import asyncio

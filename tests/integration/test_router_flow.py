@@ -93,7 +93,7 @@ async def test_bad_events_are_dead_lettered_and_the_next_is_routed(harness):
 async def test_raw_cloudevent_from_kcat_is_routed(harness, infra):
     kcat = require("kcat", "kcat")
     await harness.agent("fay", {"support": 1})
-    bootstrap = harness.router.settings.kafka_bootstrap
+    bootstrap = harness.service.settings.kafka_bootstrap
     value = json.dumps({"id": "kcat-1", "channel": "email", "intent": "general",
                         "customer": {"id": "cust-kcat", "address": "k@example.com"}})
     cmd = [kcat, "-P", "-b", bootstrap, "-t", topics.CONTACTS, "-k", "kcat-1",

@@ -1,10 +1,13 @@
 """A real router (real Kafka and Redis) on an injected clock, so stats are exact."""
 
 import uuid
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import pytest
 
+from services.router.bootstrap import RoutingService
+from services.router.domain.commands import RefreshStats
 from tests.integration.conftest import redis  # noqa: F401 -- a flushed Redis per test
 from tests.support.router_harness import running_router
 from tests.support.serve import serve
@@ -25,6 +28,28 @@ class Clock:
         self.ms = T0 + int(seconds * 1000)
 
 
+@dataclass
+class OpsView:
+    """The router's ops side as the tests look at it."""
+
+    service: RoutingService
+
+    @property
+    def handled(self) -> int:  # events the stats projector has handled
+        return self.service.deps.board.projected
+
+    @property
+    def settings(self):
+        return self.service.settings
+
+    @property
+    def group(self) -> str:
+        return f"{self.settings.router_group}-stats"
+
+    async def refresh(self) -> dict:
+        return await self.service.bus.handle(RefreshStats())
+
+
 @pytest.fixture
 def clock() -> Clock:
     return Clock()
@@ -35,7 +60,7 @@ async def ops_harness(infra, redis, clock):  # noqa: F811 -- redis: a clean stat
     # the clock jumps minutes; no heartbeats needed
     async with running_router(infra, clock=clock, router_group=f"test-ops-{uuid.uuid4().hex[:8]}",
                               presence_timeout_ms=10**9) as h:
-        h.ops = h.app.state.ops
+        h.ops = OpsView(h.service)
         yield h
 
 

@@ -4,7 +4,7 @@ import math
 
 import pytest
 
-from services.router.ops.domain import erlang
+from services.router.domain.ops import erlang
 
 pytestmark = [pytest.mark.ops, pytest.mark.unit]
 

@@ -70,7 +70,7 @@ def _base(name: str) -> str:
 def test_dashboard_and_rules_use_exported_metrics():
     """Names used in Grafana and the rules are defined by shared/metrics.py or the
     ops snapshot collector (checked against live output in test_stats_flow)."""
-    sources = (ROOT / "shared" / "metrics.py").read_text() + (ROOT / "services/router/ops/metrics.py").read_text()
+    sources = (ROOT / "shared" / "metrics.py").read_text() + (ROOT / "services/router/adapters/stats_metrics.py").read_text()
     defined = {n for n in _names_in(sources)}
     dash = json.loads(DASHBOARD.read_text())
     exprs = [t["expr"] for p in dash["panels"] for t in p["targets"]]

@@ -5,8 +5,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from services.router.ops.domain import report, windows
-from services.router.ops.domain.stats import (
+from services.router.domain.ops import report, windows
+from services.router.domain.ops.stats import (
     Add,
     Config,
     Ctx,

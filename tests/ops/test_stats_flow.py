@@ -23,7 +23,7 @@ import pytest
 import websockets
 import yaml
 
-from services.router.ops.domain import erlang
+from services.router.domain.ops import erlang
 from shared.survey import survey_url
 from tests.support.poll import until
 from tests.support.router_harness import ADMIN

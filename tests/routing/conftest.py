@@ -1,7 +1,7 @@
 import pytest
 from redis.asyncio import Redis
 
-from services.router.adapters.state import RoutingState
+from services.router.adapters.store import RoutingStore
 from tests.routing.world import Clock, World, db_url, routing_policy
 
 ROUTING_DB = 11  # a database of its own on the test Redis, flushed per test
@@ -16,7 +16,7 @@ async def world(infra):
     redis = Redis.from_url(db_url(redis_url(infra), ROUTING_DB))
     await redis.flushdb()
     clock = Clock()
-    state = RoutingState(redis, now_ms=clock, presence_timeout_ms=3_600_000)  # presence tests set their own
+    state = RoutingStore(redis, now_ms=clock, presence_timeout_ms=3_600_000)  # presence tests set their own
     policy = routing_policy()
     await state.install_policy(policy)
     yield World(state=state, policy=policy, clock=clock)

@@ -145,10 +145,10 @@ async def test_requeued_contact_keeps_its_original_place(world):
     first = await world.contact()
     await world.advance(5_000)
     second = await world.contact()
-    before = await world.state.get_contact(first)
+    before = (await world.state.get_contact(first)).raw
     o = await world.offer_of(first)
     await world.advance(20_000)  # timeout: a miss, first is re-queued
-    after = await world.state.get_contact(first)
+    after = (await world.state.get_contact(first)).raw
     assert after["score"] == before["score"] and after["enqueued_at"] == before["enqueued_at"]
     await world.agent("b", {"support": 1}, channels=["chat"], capacity=34)
     assert await world.offers_to("b") == [first]  # still ahead of second

@@ -35,7 +35,7 @@ async def test_step_with_nobody_eligible_is_skipped_but_a_busy_expert_is_waited_
     await world.agent("generalist", {"vip": 1}, channels=["chat"], capacity=34)
     skipped = await world.contact(queue="vip")
     assert (await world.offer_of(skipped))["agent"] == "generalist"  # no level-5 agent logged in
-    assert (await world.state.get_contact(skipped))["step"] == "1"
+    assert (await world.state.get_contact(skipped)).raw["step"] == "1"
     await world.accept(skipped)  # generalist is now full
 
     await world.agent("star", {"vip": 5}, channels=["chat"], login=False)
@@ -43,7 +43,7 @@ async def test_step_with_nobody_eligible_is_skipped_but_a_busy_expert_is_waited_
     await world.agent("generalist2", {"vip": 1}, channels=["chat"])
     held = await world.contact(queue="vip")
     assert await world.contact_state(held) == "queued"
-    assert (await world.state.get_contact(held))["step"] == "0"
+    assert (await world.state.get_contact(held)).raw["step"] == "0"
     await world.advance(60_000)
     assert (await world.offer_of(held))["agent"] == "generalist2"
 
@@ -86,7 +86,7 @@ async def test_tier_neutral_intent_is_ordered_by_wait_alone(world):
     await world.advance(1)
     premium = await world.contact(queue=None, intent="complaint", tier="premium")
     c = await world.state.get_contact(premium)
-    assert c["queue"] == "complaints" and c["tier"] == "premium"
+    assert c.queue == "complaints" and c.tier == "premium"
     await world.agent("carer", {"care": 3}, channels=["chat"], capacity=34)
     assert await world.offers_to("carer") == [basic]
 

@@ -5,7 +5,8 @@ import uuid
 
 import pytest
 
-from services.router.bootstrap import build
+from services.router.bootstrap import bootstrap
+from services.router.domain.commands import SyncPolicy
 from services.router.settings import RouterSettings
 from tests.integration.conftest import harness, redis  # noqa: F401  (fixtures)
 from tests.support.router_harness import ADMIN
@@ -31,21 +32,21 @@ async def test_admin_reads_and_replaces_the_policy_and_another_replica_follows(h
     assert (await harness.http.get("/v1/queues", headers=ADMIN)).json()["offer_timeout_s"] == 33
 
     # a second replica (same Redis, same policy file) picks the new version up
-    s = harness.router.settings
-    other = build(RouterSettings(kafka_bootstrap=s.kafka_bootstrap, redis_url=s.redis_url,
-                                 router_group=f"other-{uuid.uuid4().hex[:6]}"))
+    s = harness.service.settings
+    other = bootstrap(RouterSettings(kafka_bootstrap=s.kafka_bootstrap, redis_url=s.redis_url,
+                                     router_group=f"other-{uuid.uuid4().hex[:6]}"), kafka=False)
     try:
-        assert other.policy.offer_timeout_s == 20  # from the file
-        await other.sync_policy()
-        assert other.policy_version == version + 1
-        assert other.policy.offer_timeout_s == 33
-        assert other.policy.queues["support"].strategy == "round_robin"
+        assert other.deps.policy.policy.offer_timeout_s == 20  # from the file
+        await other.bus.handle(SyncPolicy())
+        assert other.deps.policy.version == version + 1
+        assert other.deps.policy.policy.offer_timeout_s == 33
+        assert other.deps.policy.policy.queues["support"].strategy == "round_robin"
     finally:
-        await other.redis.aclose()
+        await other.deps.store.close()
 
     cid = await harness.contact()
     offer = await harness.routing.wait("offer.issued", contact_id=cid)
-    stored = await harness.router.state.get_offer(offer.data.offer_id)
+    stored = (await harness.service.deps.store.get_offer(offer.data.offer_id)).raw
     assert int(stored["expires_at"]) - int(stored["issued_at"]) == 33_000
 
 

@@ -14,13 +14,14 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from redis.asyncio import Redis
 
-from services.router import handlers
-from services.router.adapters.state import OUTBOX, RoutingState
-from services.router.domain.policy import Policy, qualifications
+from services.router.adapters.keys import OUTBOX
+from services.router.adapters.store import RoutingStore
+from services.router.domain.commands import RouteEvent
 from shared.cloudevents import new_event
 from shared.events import ContactCreated, Customer, event_type
+from shared.policy import Policy, qualifications
 from tests.routing.conftest import redis_url
-from tests.routing.world import db_url
+from tests.routing.world import db_url, routing_bus
 
 pytestmark = pytest.mark.routing
 
@@ -84,7 +85,7 @@ class Arrival:
 
 @dataclass
 class Sim:
-    state: RoutingState
+    state: RoutingStore
     now: list[int]
     agents: list[str] = field(default_factory=list)
     arrivals: dict[str, Arrival] = field(default_factory=dict)
@@ -103,7 +104,7 @@ class Sim:
             for one in op[1]:
                 await self.arrive(*one[1:])
         elif kind == "accept_all":
-            for o in [o for a in self.agents for o in await self.state.pending_offers(a)]:
+            for o in [o.view() for a in self.agents for o in await self.state.pending_offers(a)]:
                 assert await self.state.accept_offer(o["id"], o["agent"]) == "ok"
                 await self.check()
         elif kind == "state":
@@ -111,7 +112,7 @@ class Sim:
                 await self.state.set_agent_state(self.agents[op[1]], op[2])
                 await self.check()
         elif kind in ("accept", "decline"):
-            offers = [o for a in self.agents for o in await self.state.pending_offers(a)]
+            offers = [o.view() for a in self.agents for o in await self.state.pending_offers(a)]
             if offers:
                 o = offers[op[1] % len(offers)]
                 fn = self.state.accept_offer if kind == "accept" else self.state.decline_offer
@@ -145,16 +146,16 @@ class Sim:
         data = ContactCreated(id=cid, channel=channel, intent=intent, queue=None if queue == "care" else queue,
                               tier=tier, customer=Customer(id=f"cust-{cid}"))
         env = new_event(event_type("contact.created"), data, source="prop", key=cid)
-        assert await handlers.contact_created(env, handlers.Deps(self.state, POLICY)) in ("queued", "overflowed")
+        assert await routing_bus(self.state, POLICY).handle(RouteEvent(env)) in ("queued", "overflowed")
         await self.check()
 
     # -- invariants -----------------------------------------------------------------
     async def check(self) -> None:
         self.steps += 1
-        agents = {a: await self.state.get_agent(a) for a in self.agents}
-        contacts = {c: await self.state.get_contact(c) for c in self.arrivals}
+        agents = {a: (await self.state.get_agent(a)).raw for a in self.agents}
+        contacts = {c: (await self.state.get_contact(c)).raw for c in self.arrivals}
         n_offers = int(await self.redis.get("or:seq:offer") or 0)
-        offers = [await self.state.get_offer(f"of-{i}") for i in range(1, n_offers + 1)]
+        offers = [o.view() for i in range(1, n_offers + 1) if (o := await self.state.get_offer(f"of-{i}"))]
         pending = [o for o in offers if o and o["state"] == "pending"]
         waiting: dict[str, list[str]] = {}
         for pattern in ("or:wait:*", "or:prefwait:*"):
@@ -250,7 +251,7 @@ async def scenario(url: str, agent_specs: list[dict], ops: list) -> Sim:
     try:
         await redis.flushdb()
         now = [1_000_000_000]
-        state = RoutingState(redis, now_ms=lambda: now[0], presence_timeout_ms=3_600_000)
+        state = RoutingStore(redis, now_ms=lambda: now[0], presence_timeout_ms=3_600_000)
         await state.install_policy(POLICY)
         sim = Sim(state=state, now=now)
         for i, spec in enumerate(agent_specs):

@@ -4,8 +4,9 @@ version (validated, reloadable, every replica picks it up), and O(log n) decisio
 import pytest
 from pydantic import ValidationError
 
-from services.router import handlers
-from services.router.domain.policy import Policy
+from services.router.domain.commands import ApplyPolicy
+from services.router.handlers.policy import PolicyConflict
+from shared.policy import Policy
 from tests.routing.world import routing_policy
 
 pytestmark = pytest.mark.routing
@@ -17,14 +18,14 @@ async def test_full_queue_overflows_to_its_overflow_queue_keeping_its_place(worl
     await world.advance(1_000)
     over = await world.contact(queue="small", tier="premium")  # cap is 1 waiting
     c = await world.state.get_contact(over)
-    assert c["queue"] == "support" and c["state"] == "queued"
+    assert c.queue == "support" and c.state == "queued"
     assert (await world.events("contact.requeued", contact_id=over))[0] == {
         "contact_id": over, "queue": "support", "reason": "overflow_queue_full"}
     later = await world.contact(queue="support")
     await world.agent("s", {"support": 1}, channels=["chat"], capacity=34)
     assert await world.offers_to("s") == [over]  # premium lead and arrival kept
     assert await world.contact_state(later) == "queued"
-    assert (await world.state.get_contact(kept))["queue"] == "small"
+    assert (await world.state.get_contact(kept)).queue == "small"
 
 
 async def test_max_wait_overflows_to_a_callback(world):
@@ -82,7 +83,7 @@ async def test_policy_change_is_versioned_and_moves_agents_to_the_new_pools(worl
     raw = world.policy.model_dump()
     raw["queues"]["tech"]["steps"][0]["skills"][0]["min_level"] = 3
     new = Policy.model_validate(raw)
-    v2 = await handlers.apply_policy(new, world.deps)
+    v2 = await world.bus.handle(ApplyPolicy(new))
     assert v2 == v1 + 1
     version, active = await world.state.active_policy()
     assert version == v2 and active == new
@@ -106,8 +107,8 @@ async def test_policy_that_strands_waiting_contacts_is_refused(world):
     raw = world.policy.model_dump()
     del raw["queues"]["tech"]
     before = await world.state.policy_version()
-    with pytest.raises(handlers.PolicyConflict, match="or:wait:tech:0:chat"):
-        await handlers.apply_policy(Policy.model_validate(raw), world.deps)
+    with pytest.raises(PolicyConflict, match="or:wait:tech:0:chat"):
+        await world.bus.handle(ApplyPolicy(Policy.model_validate(raw)))
     assert await world.state.policy_version() == before
     assert await world.contact_state(cid) == "queued"
 

@@ -10,11 +10,17 @@ from pathlib import Path
 
 import yaml
 
-from services.router import handlers
-from services.router.adapters.state import OUTBOX, RoutingState
-from services.router.domain.policy import Policy, qualifications
+from services.router.adapters.keys import OUTBOX
+from services.router.adapters.store import RoutingStore
+from services.router.domain.commands import RouteEvent
+from services.router.handlers import HANDLERS
+from services.router.handlers.deps import PolicyState, RouterDeps
+from services.router.messagebus import MessageBus
+from services.router.settings import RouterSettings
 from shared.cloudevents import new_event
 from shared.events import ContactCreated, Customer, event_type
+from shared.policy import Policy, qualifications
+from shared.sockets import SocketHub
 
 POLICY_FILE = Path(__file__).with_name("policy.yaml")
 START_MS = 1_000_000_000
@@ -40,9 +46,16 @@ class Clock:
         return self.now
 
 
+def routing_bus(store: RoutingStore, policy: Policy) -> MessageBus:
+    """The router's bus over `store` alone (no Kafka): what the consumer would call."""
+    deps = RouterDeps(settings=RouterSettings(), store=store, policy=PolicyState(policy, POLICY_FILE),
+                      publisher=None, desks=SocketHub())
+    return MessageBus(deps, HANDLERS)
+
+
 @dataclass
 class World:
-    state: RoutingState
+    state: RoutingStore
     policy: Policy
     clock: Clock
     seen: str = "0-0"
@@ -53,8 +66,8 @@ class World:
         return self.state.redis
 
     @property
-    def deps(self) -> handlers.Deps:
-        return handlers.Deps(state=self.state, policy=self.policy)
+    def bus(self) -> MessageBus:
+        return routing_bus(self.state, self.policy)
 
     async def agent(self, aid: str, skills: dict, channels=("voice", "chat", "email"), capacity: int = 100,
                     login: bool = True) -> str:
@@ -72,7 +85,7 @@ class World:
         data = ContactCreated(id=cid, channel=channel, intent=intent, queue=queue, tier=tier, priority=priority,
                               conversation_id=conversation, customer=Customer(id=f"cust-{cid}"))
         env = new_event(event_type("contact.created"), data, source="tests", key=cid)
-        await handlers.contact_created(env, self.deps)
+        await self.bus.handle(RouteEvent(env))
         return cid
 
     async def advance(self, ms: int) -> list[str]:
@@ -94,12 +107,12 @@ class World:
                 if (wanted is None or t == wanted) and all(d.get(k) == v for k, v in match.items())]
 
     async def offers_to(self, aid: str) -> list[str]:
-        return [o["contact"] for o in await self.state.pending_offers(aid)]
+        return [o.contact for o in await self.state.pending_offers(aid)]
 
     async def offer_of(self, cid: str) -> dict:
         c = await self.state.get_contact(cid)
-        assert c["state"] == "offered", c
-        return await self.state.get_offer(c["offer"])
+        assert c.state == "offered", c
+        return (await self.state.get_offer(c.offer)).view()
 
     async def accept(self, cid: str) -> str:
         o = await self.offer_of(cid)
@@ -107,7 +120,7 @@ class World:
         return o["agent"]
 
     async def contact_state(self, cid: str) -> str:
-        return (await self.state.get_contact(cid))["state"]
+        return (await self.state.get_contact(cid)).state
 
     async def agent_field(self, aid: str, name: str) -> str:
-        return (await self.state.get_agent(aid))[name]
+        return (await self.state.get_agent(aid)).raw[name]

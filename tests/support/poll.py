@@ -16,3 +16,8 @@ async def until(check, timeout: float = 20.0, interval: float = 0.05, what: str 
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out after {timeout}s waiting for {what}")
         await asyncio.sleep(interval)
+
+
+async def service_ready(service) -> bool:
+    """A service object's own readiness (what its /readyz answers)."""
+    return bool((await service.readiness()).get("ready"))

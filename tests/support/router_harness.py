@@ -10,10 +10,11 @@ from dataclasses import dataclass, field
 import httpx
 from aiokafka import AIOKafkaProducer
 from fastapi import FastAPI
+from redis.asyncio import Redis
 
-from services.router.adapters.state import RoutingState
+from services.router.adapters.store import RoutingStore
 from services.router.app import create_app
-from services.router.bootstrap import Router, build
+from services.router.bootstrap import RoutingService, bootstrap
 from services.router.settings import RouterSettings
 from shared import topics
 from shared.cloudevents import new_event
@@ -41,11 +42,16 @@ async def positioned(consumer, what: str) -> None:
 @dataclass
 class Harness:
     http: httpx.AsyncClient
-    router: Router
+    service: RoutingService
     producer: AIOKafkaProducer
     routing: Watch
     deadletter: Watch
     app: FastAPI | None = field(default=None, repr=False)
+
+    @property
+    def redis(self):
+        """The Redis the router uses (tests peek at gateways' keys there)."""
+        return self.service.deps.store.redis
 
     async def agent(self, agent_id: str, skills: dict, channels=("chat", "email", "voice"),
                     capacity: int = 100, login: bool = True) -> dict:
@@ -69,34 +75,40 @@ class Harness:
         return cid
 
 
+async def positioned_all(service: RoutingService) -> None:
+    """Every consumer of the router has its partitions and a position."""
+    for name, consumer in service.consumers.items():
+        await positioned(consumer.consumer, f"{name} partition assignment")
+
+
 @contextlib.asynccontextmanager
 async def running_router(infra, clock: Callable[[], int] | None = None, **overrides) -> AsyncIterator[Harness]:
     """A real router app with its lifespan running on the `infra` Kafka and Redis.
 
     A fresh consumer group that starts at the end keeps earlier tests' contacts out;
     `clock` injects the routing clock so time-based rules are exact without sleeping."""
-    bootstrap = infra_address(infra, "kafka_bootstrap")
+    kafka = infra_address(infra, "kafka_bootstrap")
     settings = RouterSettings(**{
-        "kafka_bootstrap": bootstrap, "redis_url": infra_address(infra, "redis_url"), "admin_token": ADMIN_TOKEN,
+        "kafka_bootstrap": kafka, "redis_url": infra_address(infra, "redis_url"), "admin_token": ADMIN_TOKEN,
         "router_group": f"test-router-{uuid.uuid4().hex[:8]}", "offset_reset": "latest", "timer_interval_ms": 50,
         **overrides})
-    router = build(settings)
+    store = None
     if clock is not None:
-        router.state = RoutingState(router.redis, now_ms=clock, presence_timeout_ms=settings.presence_timeout_ms)
-    app = create_app(settings, router=router)
+        store = RoutingStore(Redis.from_url(settings.redis_url), now_ms=clock,
+                             presence_timeout_ms=settings.presence_timeout_ms)
+    service = bootstrap(settings, store=store)
+    app = create_app(settings, service=service)
     async with app.router.lifespan_context(app):
-        for name, consumer in (("router", router.consumer), ("desktop feed", app.state.desktop.consumer),
-                               ("stats", app.state.ops.consumer)):
-            await positioned(consumer, f"{name} partition assignment")
-        producer = make_producer(bootstrap)
+        await positioned_all(service)
+        producer = make_producer(kafka)
         await producer.start()
         try:
             async with (
                 httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://router") as http,
-                Watch(bootstrap, topics.ROUTING, topics.AGENTS) as routing,
-                Watch(bootstrap, topics.DEADLETTER) as deadletter,
+                Watch(kafka, topics.ROUTING, topics.AGENTS) as routing,
+                Watch(kafka, topics.DEADLETTER) as deadletter,
             ):
-                yield Harness(http=http, router=router, producer=producer, routing=routing,
+                yield Harness(http=http, service=service, producer=producer, routing=routing,
                               deadletter=deadletter, app=app)
         finally:
             await producer.stop()

@@ -2,8 +2,8 @@ import pytest
 import yaml
 from pydantic import ValidationError
 
-from services.router.domain.policy import Policy, qualifications
-from services.router.settings import DEFAULT_POLICY
+from shared.policy import DEFAULT_POLICY_FILE as DEFAULT_POLICY
+from shared.policy import Policy, qualifications
 
 pytestmark = pytest.mark.unit
 

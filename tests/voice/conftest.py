@@ -11,7 +11,7 @@ from services.voice_gateway.settings import VoiceSettings
 from shared import topics
 from tests.integration.conftest import harness, redis  # noqa: F401 -- re-exported fixtures
 from tests.support.kafka_watch import Watch
-from tests.support.poll import until
+from tests.support.poll import service_ready, until
 from tests.voice.sipp import free_port
 
 DIALPLAN = Path(__file__).with_name("dialplan.yaml")
@@ -19,13 +19,13 @@ DIALPLAN = Path(__file__).with_name("dialplan.yaml")
 
 @pytest.fixture
 async def voice(harness, infra):  # noqa: F811
-    bootstrap = harness.router.settings.kafka_bootstrap
+    bootstrap = harness.service.settings.kafka_bootstrap
     settings = VoiceSettings(kafka_bootstrap=bootstrap, sip_host="127.0.0.1", sip_port=free_port(),
                              voice_dialplan=DIALPLAN, voice_transfer_timeout_s=20)
     service = build(settings, group=f"test-voice-{uuid.uuid4().hex[:8]}")
     await service.start()
     try:
-        await until(service.ready, 30, what="voice gateway ready (SIP listening, Kafka assigned)")
+        await until(lambda: service_ready(service), 30, what="voice gateway ready (SIP listening, Kafka assigned)")
         for tp in service.gateway.consumer.assignment():  # start at the end, now
             await service.gateway.consumer.position(tp)
         yield service

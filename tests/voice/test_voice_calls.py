@@ -6,7 +6,7 @@ import socket
 
 import pytest
 
-from services.voice_gateway import metrics
+from services.voice_gateway.adapters import metrics
 from tests.support.poll import until
 from tests.support.router_harness import ADMIN
 from tests.voice import sipp

@@ -10,9 +10,9 @@ from fastapi.responses import FileResponse, RedirectResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from ..domain.chat import CLOSE_FORBIDDEN, TOPICS, ProtocolError, open_token
-from ..gateway import Deps
+from ..handlers.deps import ChatDeps
 
-router = APIRouter()
+api = APIRouter()
 STATIC = Path(__file__).with_name("static")
 bearer = HTTPBearer(auto_error=False)
 # The widget runs only its own script and talks only to its own origin; any site may frame it.
@@ -20,34 +20,34 @@ CSP = ("default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'se
        "base-uri 'none'; form-action 'none'; frame-ancestors *")
 
 
-def deps_of(request: Request) -> Deps:
-    return request.app.state.deps
+def deps_of(request: Request) -> ChatDeps:
+    return request.app.state.service.deps
 
 
-DepsDep = Annotated[Deps, Depends(deps_of)]
+DepsDep = Annotated[ChatDeps, Depends(deps_of)]
 
 
-@router.get("/", include_in_schema=False)
+@api.get("/", include_in_schema=False)
 async def home() -> RedirectResponse:
     return RedirectResponse("/widget")
 
 
-@router.get("/widget", include_in_schema=False)
+@api.get("/widget", include_in_schema=False)
 async def widget() -> FileResponse:
     return FileResponse(STATIC / "widget.html", headers={"Content-Security-Policy": CSP, "Cache-Control": "no-cache"})
 
 
-@router.get("/embed.js", include_in_schema=False)
+@api.get("/embed.js", include_in_schema=False)
 async def embed() -> FileResponse:
     return FileResponse(STATIC / "embed.js", media_type="text/javascript")
 
 
-@router.get("/v1/topics", tags=["chat"])
+@api.get("/v1/topics", tags=["chat"])
 async def topics() -> list[dict]:
     return [{"id": key, "label": label} for key, (label, _) in TOPICS.items()]
 
 
-@router.get("/v1/conversations/{conversation_id}/transcript", tags=["chat"])
+@api.get("/v1/conversations/{conversation_id}/transcript", tags=["chat"])
 async def transcript(conversation_id: str, request: Request, deps: DepsDep,
                      creds: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]) -> list[dict]:
     """The customer's own transcript; the bearer is the conversation token."""

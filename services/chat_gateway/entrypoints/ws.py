@@ -9,7 +9,6 @@ from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 
 from shared import logging as log
 
-from .. import conversations
 from ..adapters import metrics
 from ..domain.chat import (
     CLOSE_BAD_FRAME,
@@ -25,9 +24,10 @@ from ..domain.chat import (
     Survey,
     parse_frame,
 )
-from ..gateway import Deps
+from ..handlers import conversations
+from ..handlers.deps import ChatDeps
 
-router = APIRouter()
+api = APIRouter()
 logger = log.get("chat.ws")
 FIRST_FRAME_TIMEOUT_S = 30
 
@@ -43,9 +43,9 @@ async def _receive(ws: WebSocket):
     return parse_frame(msg.get("text"))  # None for a binary frame
 
 
-@router.websocket("/ws")
+@api.websocket("/ws")
 async def chat_socket(ws: WebSocket) -> None:
-    deps: Deps = ws.app.state.deps
+    deps: ChatDeps = ws.app.state.service.deps
     await ws.accept()
     cid, left = None, False
     metrics.OPEN_SOCKETS.inc()
@@ -82,7 +82,7 @@ async def chat_socket(ws: WebSocket) -> None:
             await conversations.dropped(deps, cid)
 
 
-async def _converse(ws: WebSocket, deps: Deps, cid: str) -> bool:
+async def _converse(ws: WebSocket, deps: ChatDeps, cid: str) -> bool:
     """Until the customer leaves (True) or the socket drops (WebSocketDisconnect)."""
     while True:
         frame = await _receive(ws)

@@ -8,19 +8,16 @@ its current contact.
 
 from __future__ import annotations
 
-import time
 import uuid
 
 from redis.asyncio import Redis
+
+from shared.clock import now_ms
 
 TTL_S = 180 * 86400  # how long a closed thread can still be answered into its case
 SEEN_TTL_S = 7 * 86400  # inbound Message-ID dedupe window
 CASE_BASE = 1000  # first case is C-1001
 OPEN_STATES = {"new", "queued", "offered", "assigned"}
-
-
-def now_ms() -> int:
-    return int(time.time() * 1000)
 
 
 def _s(v) -> str:

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from services.router.domain.policy import Policy
 from shared.events import EMAIL
+from shared.policy import Policy
 
 
 def first_response_s(policy: Policy, intent: str, queue: str | None = None) -> float | None:

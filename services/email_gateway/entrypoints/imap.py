@@ -10,8 +10,7 @@ from collections.abc import Awaitable, Callable
 from shared import logging as log
 
 from ..adapters.imap import ImapMailbox
-from ..handlers import Inbound
-from ..intake import Verdict
+from ..domain.inbound import Inbound, Verdict
 
 logger = log.get("email-gateway.imap")
 

@@ -9,8 +9,7 @@ from collections.abc import Awaitable, Callable
 
 from aiosmtpd.smtp import SMTP, Envelope, Session
 
-from ..handlers import Inbound
-from ..intake import Verdict
+from ..domain.inbound import Inbound, Verdict
 
 REPLIES = {
     "accepted": "250 2.0.0 Message accepted",

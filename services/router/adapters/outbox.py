@@ -1,4 +1,4 @@
-"""Outbox relay: publishes the events Lua transitions appended to the `or:outbox`
+"""Outbox relay: publishes the events Lua transitions appended to the outbox
 stream, then acknowledges and trims them. A crash between publish and ack repeats a
 publish with the same event id (the stream entry id), which consumers dedupe."""
 
@@ -17,8 +17,9 @@ from shared import logging as log
 from shared import topics
 from shared.cloudevents import Envelope, encode
 from shared.events import EVENT_MODELS
+from shared.kafka import dead_letter_headers
 
-from .state import OUTBOX
+from .keys import OUTBOX
 
 GROUP = "relay"
 SOURCE = "omniroute/router"
@@ -77,7 +78,7 @@ class OutboxRelay:
             # A contract bug must not block the relay: keep the entry's bytes for inspection.
             logger.error("outbox_entry_invalid", entry=entry_id, error=str(exc))
             value = json.dumps({k.decode(): v.decode() for k, v in fields.items()}).encode()
-            headers = [("omniroute_dlq_reason", f"outbox entry invalid: {exc}".encode()[:4000])]
+            headers = dead_letter_headers(f"outbox entry invalid: {exc}", "router", origin="outbox")
             return await self.producer.send(topics.DEADLETTER, value=value, headers=headers)
         key, value, headers = encode(event)
         return await self.producer.send(event.topic, value=value, key=key, headers=headers)

@@ -15,8 +15,8 @@ from sipmessage import Request, Response
 from shared import logging as log
 from shared.lifecycle import cancel_tasks
 
-from .. import metrics
 from ..domain import sip
+from . import metrics
 
 logger = log.get("voice.sip")
 TRANSACTION_TTL_S = 32.0  # Timer J/H: how long a server transaction absorbs retransmits

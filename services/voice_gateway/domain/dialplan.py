@@ -1,5 +1,5 @@
 """The dial plan: dialled number -> intent/queue or an IVR menu; menus map digits to
-intents. Validated at load so no menu can lead back to itself (DESIGN.md §1: the IVR
+intents. Validated at load so no menu can lead back to itself (docs/architecture.md: what it does: the IVR
 never loops; `0` or silence reaches the queue). Pure."""
 
 from __future__ import annotations

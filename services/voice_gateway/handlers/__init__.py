@@ -1,1 +1,3 @@
-"""SIP request and routing event handlers: plain functions taking their dependencies."""
+"""The voice gateway's use cases as plain functions of (input, deps): setting calls up
+and tearing them down (`calls`, `teardown`), the IVR (`ivr`), in-dialog requests
+(`dialog`) and the transfer to the agent (`transfer`)."""

@@ -8,19 +8,20 @@ import time
 
 from sipmessage import Request
 
-from .. import metrics
 from ..adapters import media as rtp
+from ..adapters import metrics
 from ..adapters.sip_transport import Peer
 from ..domain import sdp, sip
-from ..domain.call import Call, Phase, abandons
+from ..domain.call import Call, Phase
 from . import ivr
-from .deps import Deps, Live, logger
+from .deps import Live, VoiceDeps, logger
+from .teardown import hang_up, send_bye
 
 ALLOW = "INVITE, ACK, BYE, CANCEL, OPTIONS, INFO, NOTIFY"
 SDP = "application/sdp"
 
 
-async def invite(req: Request, peer: Peer, deps: Deps) -> None:
+async def invite(req: Request, peer: Peer, deps: VoiceDeps) -> None:
     if sip.tag_of(req.to_address):
         return reinvite(req, peer, deps)
     if req.call_id in deps.calls:  # same Call-ID, new transaction, no To tag: a loop or a fork
@@ -49,7 +50,7 @@ async def invite(req: Request, peer: Peer, deps: Deps) -> None:
         answer(live, deps, received)
 
 
-async def _new_call(req: Request, peer: Peer, offer: sdp.Media | None, deps: Deps) -> Live:
+async def _new_call(req: Request, peer: Peer, offer: sdp.Media | None, deps: VoiceDeps) -> Live:
     local_tag = sip.new_tag()
     dialog = sip.Dialog.from_invite(req, local_tag, deps.contact_uri(peer))
     call = Call(call_id=req.call_id, ani=req.from_address.uri.user or "", dnis=req.to_address.uri.user or req.uri.user or "",
@@ -63,12 +64,12 @@ async def _new_call(req: Request, peer: Peer, offer: sdp.Media | None, deps: Dep
     return live
 
 
-def _provisional(live: Live, code: int, reason: str, deps: Deps) -> bytes:
+def _provisional(live: Live, code: int, reason: str, deps: VoiceDeps) -> bytes:
     return sip.response(live.invite, code, reason, to_tag=live.call.local_tag,
                         headers=[("Contact", f"<{deps.contact_uri(live.peer)}>")])
 
 
-def answer(live: Live, deps: Deps, received: float | None = None) -> None:
+def answer(live: Live, deps: VoiceDeps, received: float | None = None) -> None:
     """200 OK with our SDP, repeated over UDP until the ACK (Timer G)."""
     call, req = live.call, live.invite
     body = sdp.answer(deps.public_host, live.rtp.port, call.media, session_id=abs(hash(call.call_id)) % 10**9)
@@ -83,7 +84,7 @@ def answer(live: Live, deps: Deps, received: float | None = None) -> None:
         ivr.hold(live, deps)
 
 
-def unavailable(live: Live, deps: Deps) -> None:
+def unavailable(live: Live, deps: VoiceDeps) -> None:
     """Kafka did not take the contact: refuse the call rather than queue it nowhere."""
     refusal = sip.response(live.invite, 503, "Service Unavailable", to_tag=live.call.local_tag,
                            headers=[("Retry-After", "30")])
@@ -92,7 +93,7 @@ def unavailable(live: Live, deps: Deps) -> None:
     deps.finish(live, "unavailable")
 
 
-def reinvite(req: Request, peer: Peer, deps: Deps) -> None:
+def reinvite(req: Request, peer: Peer, deps: VoiceDeps) -> None:
     """A session refresh or hold inside the dialog: keep our media as it is."""
     live = deps.calls.get(req.call_id)
     if not live or sip.tag_of(req.to_address) != live.call.local_tag:
@@ -103,7 +104,7 @@ def reinvite(req: Request, peer: Peer, deps: Deps) -> None:
     deps.sip.retransmit_until(f"2xx:{req.call_id}", peer, ok)
 
 
-async def ack(req: Request, peer: Peer, deps: Deps) -> None:
+async def ack(req: Request, peer: Peer, deps: VoiceDeps) -> None:
     live = deps.calls.get(req.call_id)
     if not live:
         return  # an ACK for a call already gone (e.g. after 487): nothing to do
@@ -118,7 +119,7 @@ async def ack(req: Request, peer: Peer, deps: Deps) -> None:
     live.established.set()
 
 
-async def bye(req: Request, peer: Peer, deps: Deps) -> None:
+async def bye(req: Request, peer: Peer, deps: VoiceDeps) -> None:
     live = deps.calls.get(req.call_id)
     if not live:
         return deps.sip.reply(req, peer, sip.response(req, 481, "Call/Transaction Does Not Exist"))
@@ -126,7 +127,7 @@ async def bye(req: Request, peer: Peer, deps: Deps) -> None:
     await hang_up(live, deps, "hangup")
 
 
-async def cancel(req: Request, peer: Peer, deps: Deps) -> None:
+async def cancel(req: Request, peer: Peer, deps: VoiceDeps) -> None:
     live = deps.calls.get(req.call_id)
     if not live or live.call.invite_branch != sip.branch_of(req):
         return deps.sip.reply(req, peer, sip.response(req, 481, "Call/Transaction Does Not Exist"))
@@ -140,26 +141,10 @@ async def cancel(req: Request, peer: Peer, deps: Deps) -> None:
     await hang_up(live, deps, "cancelled")
 
 
-async def hang_up(live: Live, deps: Deps, outcome: str) -> None:
-    """The caller left. Waiting in the queue, that is an abandonment (contact.ended)."""
-    call = live.call
-    if not call.live:
-        return
-    leaving = abandons(call)
-    deps.finish(live, "abandoned" if leaving and call.phase != Phase.TRANSFERRING else outcome)
-    if leaving:
-        await deps.contacts.end_contact(call.contact_id, "customer_left")
-
-
-async def _no_ack(live: Live, deps: Deps) -> None:
+async def _no_ack(live: Live, deps: VoiceDeps) -> None:
     """Timer H fired: the caller never confirmed our 200, so the dialog is dead."""
     if live.call.acked or not live.call.live:
         return
     logger.warning("call_not_acked", call_id=live.call.call_id)
     await hang_up(live, deps, "no_ack")
     await send_bye(live, deps)
-
-
-async def send_bye(live: Live, deps: Deps) -> None:
-    data, branch = live.call.dialog.request("BYE", deps.via(live.peer))
-    await deps.sip.request(live.peer, data, branch)

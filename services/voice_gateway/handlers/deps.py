@@ -14,7 +14,7 @@ from shared import logging as log
 from shared.cloudevents import Envelope
 from shared.events import ContactCreated, ContactUpdated
 
-from .. import metrics
+from ..adapters import metrics
 from ..adapters.media import RtpSession
 from ..adapters.sip_transport import Peer, SipEndpoint
 from ..domain.call import Call, Phase
@@ -24,7 +24,7 @@ from ..settings import VoiceSettings
 logger = log.get("voice")
 
 
-class Contacts(Protocol):
+class Publisher(Protocol):
     """The gateway SDK's producing side (each call returns after Kafka acknowledged)."""
 
     async def submit_contact(self, contact: ContactCreated) -> Envelope: ...
@@ -49,11 +49,11 @@ class Live:
 
 
 @dataclass
-class Deps:
+class VoiceDeps:
     settings: VoiceSettings
     plan: DialPlan
     sip: SipEndpoint
-    contacts: Contacts
+    publisher: Publisher
     public_host: str
     rtp_host: str
     hold_audio: bytes = b""

@@ -1,4 +1,4 @@
-"""Dispatch by method, and the small in-dialog requests: OPTIONS, INFO, NOTIFY."""
+"""The small in-dialog requests: OPTIONS, INFO, NOTIFY."""
 
 from __future__ import annotations
 
@@ -7,17 +7,17 @@ from sipmessage import Request
 from ..adapters.sip_transport import Peer
 from ..domain import dtmf, sip
 from . import calls, ivr, transfer
-from .deps import Deps
+from .deps import VoiceDeps
 
 ACCEPT = "application/sdp, application/dtmf-relay, application/dtmf, message/sipfrag"
 NO_DIALOG = (481, "Call/Transaction Does Not Exist")
 
 
-async def options(req: Request, peer: Peer, deps: Deps) -> None:
+async def options(req: Request, peer: Peer, deps: VoiceDeps) -> None:
     deps.sip.reply(req, peer, sip.response(req, 200, "OK", headers=[("Allow", calls.ALLOW), ("Accept", ACCEPT)]))
 
 
-async def info(req: Request, peer: Peer, deps: Deps) -> None:
+async def info(req: Request, peer: Peer, deps: VoiceDeps) -> None:
     live = deps.calls.get(req.call_id)
     if not live:
         return deps.sip.reply(req, peer, sip.response(req, *NO_DIALOG))
@@ -32,7 +32,7 @@ async def info(req: Request, peer: Peer, deps: Deps) -> None:
     ivr.digit_received(live, digit, "info", deps)
 
 
-async def notify(req: Request, peer: Peer, deps: Deps) -> None:
+async def notify(req: Request, peer: Peer, deps: VoiceDeps) -> None:
     """Progress of our REFER (RFC 3515): message/sipfrag with the agent leg's status."""
     live = deps.calls.get(req.call_id)
     if not live or live.transfer is None:
@@ -44,19 +44,3 @@ async def notify(req: Request, peer: Peer, deps: Deps) -> None:
             ("Warning", f'399 omniroute "{exc}"')]))
     deps.sip.reply(req, peer, sip.response(req, 200, "OK"))
     transfer.notify_status(live, status)
-
-
-HANDLERS = {
-    "INVITE": calls.invite, "ACK": calls.ack, "BYE": calls.bye, "CANCEL": calls.cancel,
-    "OPTIONS": options, "INFO": info, "NOTIFY": notify,
-}
-
-
-async def dispatch(req: Request, peer: Peer, deps: Deps) -> None:
-    handler = HANDLERS.get(req.method)
-    if handler is None:
-        return deps.sip.reply(req, peer, sip.response(req, 501, "Not Implemented", headers=[("Allow", calls.ALLOW)]))
-    if req.method not in ("ACK", "CANCEL") and (required := req.require):
-        return deps.sip.reply(req, peer, sip.response(req, 420, "Bad Extension", headers=[
-            ("Unsupported", ", ".join(required))]))
-    await handler(req, peer, deps)

@@ -7,13 +7,14 @@ import uuid
 
 from shared.events import VOICE, ContactCreated, ContactUpdated, Customer, utcnow
 
-from .. import metrics
+from ..adapters import metrics
 from ..domain.call import Phase
 from ..domain.dialplan import Choice, customer_id
-from .deps import Deps, Live, logger
+from .deps import Live, VoiceDeps, logger
+from .teardown import hang_up, send_bye
 
 
-def start_menu(live: Live, menu: str, deps: Deps) -> None:
+def start_menu(live: Live, menu: str, deps: VoiceDeps) -> None:
     """Wait for a digit in `menu`; silence goes to the menu's default (the queue)."""
     live.call.phase, live.call.menu = Phase.IVR, menu
     if live.timer:
@@ -21,7 +22,7 @@ def start_menu(live: Live, menu: str, deps: Deps) -> None:
     live.timer = deps.spawn(_menu_timeout(live, menu, deps))
 
 
-async def _menu_timeout(live: Live, menu: str, deps: Deps) -> None:
+async def _menu_timeout(live: Live, menu: str, deps: VoiceDeps) -> None:
     await asyncio.sleep(deps.plan.timeout_s(menu))
     async with live.lock:
         if live.call.phase == Phase.IVR and live.call.menu == menu:
@@ -29,12 +30,12 @@ async def _menu_timeout(live: Live, menu: str, deps: Deps) -> None:
             await _queue_answered(live, deps.plan.silence(menu), deps)
 
 
-def digit_received(live: Live, digit: str, via: str, deps: Deps) -> None:
+def digit_received(live: Live, digit: str, via: str, deps: VoiceDeps) -> None:
     metrics.DIGITS.labels(via=via).inc()
     deps.spawn(on_digit(live, digit, deps))
 
 
-async def on_digit(live: Live, digit: str, deps: Deps) -> None:
+async def on_digit(live: Live, digit: str, deps: VoiceDeps) -> None:
     async with live.lock:
         call = live.call
         logger.info("dtmf", call_id=call.call_id, digit=digit, phase=call.phase)
@@ -51,19 +52,18 @@ async def on_digit(live: Live, digit: str, deps: Deps) -> None:
             await request_callback(live, deps)
 
 
-async def _queue_answered(live: Live, choice: Choice, deps: Deps) -> None:
+async def _queue_answered(live: Live, choice: Choice, deps: VoiceDeps) -> None:
     """Queue a call that is already answered (it left the IVR)."""
     if await enqueue(live, choice, deps):
         live.call.phase = Phase.QUEUED
         hold(live, deps)
     else:
-        from .calls import hang_up, send_bye  # circular at import time only
 
         await hang_up(live, deps, "unavailable")
         await send_bye(live, deps)
 
 
-async def enqueue(live: Live, choice: Choice, deps: Deps) -> bool:
+async def enqueue(live: Live, choice: Choice, deps: VoiceDeps) -> bool:
     """Publish contact.created and wait for Kafka's ack (the SIP answer depends on it)."""
     call = live.call
     cid = f"v-{uuid.uuid4().hex}"
@@ -75,7 +75,7 @@ async def enqueue(live: Live, choice: Choice, deps: Deps) -> bool:
     call.contact_id, call.choice = cid, choice
     deps.by_contact[cid] = live
     try:
-        await asyncio.wait_for(deps.contacts.submit_contact(contact), deps.settings.voice_submit_timeout_s)
+        await asyncio.wait_for(deps.publisher.submit_contact(contact), deps.settings.voice_submit_timeout_s)
     except Exception:
         logger.exception("contact_not_submitted", call_id=call.call_id, contact_id=cid)
         deps.by_contact.pop(cid, None)
@@ -83,24 +83,23 @@ async def enqueue(live: Live, choice: Choice, deps: Deps) -> bool:
         return False
     logger.info("call_queued", call_id=call.call_id, contact_id=cid, intent=choice.intent, queue=choice.queue)
     if not call.live:  # the caller hung up while Kafka was acknowledging
-        await deps.contacts.end_contact(cid, "customer_left")
+        await deps.publisher.end_contact(cid, "customer_left")
     return True
 
 
-def hold(live: Live, deps: Deps) -> None:
+def hold(live: Live, deps: VoiceDeps) -> None:
     media = live.call.media
     if deps.hold_audio and media and live.rtp:
         live.rtp.play(deps.hold_audio, media.codec_pt)
 
 
-async def request_callback(live: Live, deps: Deps) -> None:
+async def request_callback(live: Live, deps: VoiceDeps) -> None:
     """The caller asked to be called back: the contact keeps its place in the queue
     (no contact.ended), the agent gets the number in the contact's metadata."""
-    from .calls import send_bye
 
     call = live.call
     call.callback = True
-    await deps.contacts.update_contact(ContactUpdated(contact_id=call.contact_id, metadata={
+    await deps.publisher.update_contact(ContactUpdated(contact_id=call.contact_id, metadata={
         "callback": True, "callback_number": call.ani, "callback_requested_at": utcnow().isoformat()}))
     deps.finish(live, "callback")
     await send_bye(live, deps)

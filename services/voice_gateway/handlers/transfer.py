@@ -9,15 +9,15 @@ import contextlib
 from shared.cloudevents import Envelope
 from shared.events import ContactAssigned, ContactUpdated
 
-from .. import metrics
+from ..adapters import metrics
 from ..domain.call import Phase
-from .calls import send_bye
-from .deps import Deps, Live, logger
+from .deps import Live, VoiceDeps, logger
+from .teardown import send_bye
 
 ESTABLISH_TIMEOUT_S = 10.0  # an answered call's ACK; REFER needs a confirmed dialog
 
 
-def contact_assigned(event: Envelope, deps: Deps) -> None:
+def contact_assigned(event: Envelope, deps: VoiceDeps) -> None:
     assigned: ContactAssigned = event.data
     live = deps.by_contact.get(assigned.contact_id)
     if live is None or live.call.phase != Phase.QUEUED:
@@ -26,7 +26,7 @@ def contact_assigned(event: Envelope, deps: Deps) -> None:
     deps.spawn(transfer(live, assigned.agent_sip_uri, deps))
 
 
-async def transfer(live: Live, agent_uri: str | None, deps: Deps) -> None:
+async def transfer(live: Live, agent_uri: str | None, deps: VoiceDeps) -> None:
     if not agent_uri:
         return await _failed(live, "agent has no SIP URI", deps)
     with contextlib.suppress(asyncio.TimeoutError):
@@ -58,14 +58,14 @@ async def transfer(live: Live, agent_uri: str | None, deps: Deps) -> None:
         await _failed(live, f"agent phone answered {status}", deps)
 
 
-async def _failed(live: Live, reason: str, deps: Deps) -> None:
+async def _failed(live: Live, reason: str, deps: VoiceDeps) -> None:
     if not live.call.live:
         return
     metrics.TRANSFERS.labels(result="failed").inc()
     logger.warning("transfer_failed", call_id=live.call.call_id, contact_id=live.call.contact_id, reason=reason)
     live.call.phase = Phase.QUEUED
     live.transfer = None
-    await deps.contacts.update_contact(ContactUpdated(contact_id=live.call.contact_id, requeue_reason=reason[:200]))
+    await deps.publisher.update_contact(ContactUpdated(contact_id=live.call.contact_id, requeue_reason=reason[:200]))
 
 
 def notify_status(live: Live, status: int) -> None:

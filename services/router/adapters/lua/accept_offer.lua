@@ -9,17 +9,17 @@ local c = load_contact(o.contact)
 if not c or c.state ~= 'offered' or c.offer ~= oid then return 'gone' end
 redis.call('HSET', k_offer(oid), 'state', 'accepted')
 disarm('offer:' .. oid)
-redis.call('SREM', k_agent(aid) .. ':offers', oid)
-redis.call('SADD', k_agent(aid) .. ':contacts', c.id)
+redis.call('SREM', k_agent_offers(aid), oid)
+redis.call('SADD', k_agent_contacts(aid), c.id)
 redis.call('HSET', k_contact(c.id), 'state', 'assigned', 'agent', aid, 'assigned_at', NOW)
 redis.call('HSET', k_agent(aid), 'misses', 0)
 -- The conversation remembers its agent: a returning customer is offered to them first.
 if c.conv ~= '' then
   redis.call('SET', k_conv(c.conv), aid, 'EX', POLICY.relationship_ttl_s or 2592000)
 end
-emit('omniroute.offer.accepted.v1', c.id, {offer_id = oid, contact_id = c.id, agent_id = aid})
+emit('offer.accepted', c.id, {offer_id = oid, contact_id = c.id, agent_id = aid})
 local sip = redis.call('HGET', k_agent(aid), 'sip_uri')
 if sip == false or sip == '' then sip = nil end
-emit('omniroute.contact.assigned.v1', c.id, {contact_id = c.id, agent_id = aid, queue = c.queue,
+emit('contact.assigned', c.id, {contact_id = c.id, agent_id = aid, queue = c.queue,
   channel = c.channel, wait_ms = NOW - c.enqueued_at, agent_sip_uri = sip})
 return 'ok'

@@ -16,20 +16,19 @@ if not NOW then
   NOW = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 end
 
-local function k_agent(id) return 'or:agent:' .. id end
-local function k_contact(id) return 'or:contact:' .. id end
-local function k_offer(id) return 'or:offer:' .. id end
-local function k_pool(q, s, ch) return 'or:pool:' .. q .. ':' .. s .. ':' .. ch end
-local function k_staff(q, s, ch) return 'or:staff:' .. q .. ':' .. s .. ':' .. ch end
-local function k_wait(q, s, ch) return 'or:wait:' .. q .. ':' .. s .. ':' .. ch end
-local function k_prefwait(aid) return 'or:prefwait:' .. aid end
-local function k_conv(id) return 'or:conv:' .. id end
-local K_TIMERS = 'or:timers'
+local POLICY = cjson.decode(redis.call('GET', K_POLICY) or '{"channels":{},"queues":{}}')
 
-local POLICY = cjson.decode(redis.call('GET', 'or:policy') or '{"channels":{},"queues":{}}')
+-- `name` is the contract's noun.verb (EVENT_TYPES, generated from EVENT_MODELS).
+local function emit(name, key, data)
+  local etype = EVENT_TYPES[name]
+  if not etype then error('not an event of the contract: ' .. name) end
+  redis.call('XADD', K_OUTBOX, '*', 'type', etype, 'key', key, 'time', NOW, 'data', cjson.encode(data))
+end
 
-local function emit(etype, key, data)
-  redis.call('XADD', 'or:outbox', '*', 'type', etype, 'key', key, 'time', NOW, 'data', cjson.encode(data))
+-- Event dedupe: true the first time `key` is seen. Kept DEDUPE_TTL_S (a setting, at
+-- least as long as Kafka may redeliver the event).
+local function first_time(key)
+  return redis.call('SET', key, '1', 'NX', 'EX', DEDUPE_TTL_S) ~= false
 end
 
 local function arm(member, due) redis.call('ZADD', K_TIMERS, due, member) end
@@ -80,9 +79,9 @@ end
 -- Arrival times are strictly increasing (1/4096 ms apart at worst, exact in a double),
 -- so equal priority is FIFO even within one millisecond and across queues.
 local function next_arrival()
-  local last = tonumber(redis.call('GET', 'or:clock') or '0')
+  local last = tonumber(redis.call('GET', K_CLOCK) or '0')
   local t = math.max(NOW, last + 1 / 4096)
-  redis.call('SET', 'or:clock', t)
+  redis.call('SET', K_CLOCK, t)
   return t
 end
 
@@ -113,7 +112,7 @@ local function pool_score(a, qual, strategy)
 end
 
 local function drop_index(key, aid)
-  if string.sub(key, 1, 8) == 'or:pool:' then redis.call('ZREM', key, aid)
+  if string.sub(key, 1, #K_POOL_PREFIX) == K_POOL_PREFIX then redis.call('ZREM', key, aid)
   else redis.call('SREM', key, aid) end
 end
 
@@ -176,11 +175,11 @@ local function set_agent_state(a, state, reason)
   a.state = state
   a.reason = reason or ''
   redis.call('HSET', k_agent(a.id), 'state', state, 'reason', a.reason)
-  emit('omniroute.agent.state_changed.v1', a.id, {agent_id = a.id, state = state, reason = a.reason})
+  emit('agent.state_changed', a.id, {agent_id = a.id, state = state, reason = a.reason})
 end
 
 local function declined_by(cid, aid)
-  return redis.call('SISMEMBER', k_contact(cid) .. ':declined', aid) == 1
+  return redis.call('SISMEMBER', k_contact_declined(cid), aid) == 1
 end
 
 -- The waiting set a queued contact sits in: its last agent's, or its queue step's.
@@ -204,7 +203,7 @@ end
 
 local function offer_contact(c, a)
   local cost = POLICY.channels[c.channel].cost
-  local oid = 'of-' .. redis.call('INCR', 'or:seq:offer')
+  local oid = 'of-' .. redis.call('INCR', K_SEQ_OFFER)
   local expires = NOW + (POLICY.offer_timeout_ms or 20000)
   redis.call('HSET', k_offer(oid), 'contact', c.id, 'agent', a.id, 'state', 'pending',
     'issued_at', NOW, 'expires_at', expires, 'queue', c.queue, 'channel', c.channel)
@@ -213,12 +212,12 @@ local function offer_contact(c, a)
   c.state = 'offered'
   a.load = a.load + cost
   a.busy[c.channel] = (a.busy[c.channel] or 0) + 1
-  a.rr = tonumber(redis.call('INCR', 'or:seq:rr'))
+  a.rr = tonumber(redis.call('INCR', K_SEQ_RR))
   save_agent_load(a)
-  redis.call('SADD', k_agent(a.id) .. ':offers', oid)
+  redis.call('SADD', k_agent_offers(a.id), oid)
   arm('offer:' .. oid, expires)
   refresh_pools(a)
-  emit('omniroute.offer.issued.v1', c.id, {offer_id = oid, contact_id = c.id, agent_id = a.id,
+  emit('offer.issued', c.id, {offer_id = oid, contact_id = c.id, agent_id = a.id,
     queue = c.queue, channel = c.channel, expires_at_ms = expires})
   return oid
 end
@@ -295,11 +294,14 @@ local function pull_for_agent(a)
   end
 end
 
--- Give capacity back after an offer or a contact ends.
-local function release(a, channel)
+-- Give capacity back after an offer or a contact of `channel` ends, and re-index the
+-- agent (the caller decides whether they pull new work now).
+local function free_agent(a, channel)
   local cost = POLICY.channels[channel] and POLICY.channels[channel].cost or 0
   a.load = math.max(0, a.load - cost)
   a.busy[channel] = math.max(0, (a.busy[channel] or 0) - 1)
+  save_agent_load(a)
+  refresh_pools(a)
 end
 
 -- The first step at or after `from` that has eligible (logged-in) agents, passing over
@@ -342,7 +344,7 @@ local function advance_step(c, s)
   c.step = s
   redis.call('HSET', k_contact(c.id), 'step', s)
   arm_step_timer(c)
-  emit('omniroute.contact.escalated.v1', c.id, {contact_id = c.id, queue = c.queue, step = s})
+  emit('contact.escalated', c.id, {contact_id = c.id, queue = c.queue, step = s})
 end
 
 local function waiting_count(q)
@@ -366,12 +368,12 @@ local function overflow(c, reason)
   redis.call('HSET', k_contact(c.id), 'pref', '', 'overdue', '')
   if qp.overflow_queue and qp.overflow_queue ~= '' then
     enter_queue(c, qp.overflow_queue)
-    emit('omniroute.contact.requeued.v1', c.id, {contact_id = c.id, queue = c.queue, reason = 'overflow_' .. reason})
+    emit('contact.requeued', c.id, {contact_id = c.id, queue = c.queue, reason = 'overflow_' .. reason})
     return
   end
   c.state = 'overflowed'
   redis.call('HSET', k_contact(c.id), 'state', 'overflowed', 'ended_at', NOW, 'end_reason', reason)
-  emit('omniroute.contact.overflowed.v1', c.id, {contact_id = c.id, queue = c.queue, channel = c.channel,
+  emit('contact.overflowed', c.id, {contact_id = c.id, queue = c.queue, channel = c.channel,
     reason = reason, action = qp.overflow_action, wait_ms = NOW - c.enqueued_at})
 end
 
@@ -386,17 +388,24 @@ local function settle_new(c)
   end
 end
 
+-- A returning customer held for their last agent is open to everyone from now on, at
+-- the same place (a queued contact moves to its step's waiting set).
+local function unprefer(c)
+  if c.pref == '' then return end
+  redis.call('ZREM', k_prefwait(c.pref), c.id)
+  disarm('pref:' .. c.id)
+  c.pref = ''
+  redis.call('HSET', k_contact(c.id), 'pref', '')
+  if c.state == 'queued' then redis.call('ZADD', k_wait(c.queue, c.step, c.channel), c.score, c.id) end
+end
+
 -- Back to waiting at its original place (same score and step), open to every agent.
 local function requeue(c, reason)
-  if c.pref ~= '' then
-    redis.call('ZREM', k_prefwait(c.pref), c.id)
-    disarm('pref:' .. c.id)
-  end
-  c.pref = ''
-  redis.call('HSET', k_contact(c.id), 'state', 'queued', 'offer', '', 'agent', '', 'pref', '')
+  unprefer(c)
+  redis.call('HSET', k_contact(c.id), 'state', 'queued', 'offer', '', 'agent', '')
   c.state = 'queued'
   redis.call('ZADD', k_wait(c.queue, c.step, c.channel), c.score, c.id)
-  emit('omniroute.contact.requeued.v1', c.id, {contact_id = c.id, queue = c.queue, reason = reason})
+  emit('contact.requeued', c.id, {contact_id = c.id, queue = c.queue, reason = reason})
   if c.overdue == '1' then overflow(c, 'max_wait') end
 end
 
@@ -407,16 +416,12 @@ local function close_offer(oid, o, outcome, reason, defer)
   local c = load_contact(o.contact)
   redis.call('HSET', k_offer(oid), 'state', outcome)
   disarm('offer:' .. oid)
-  redis.call('SREM', k_agent(o.agent) .. ':offers', oid)
-  redis.call('SADD', k_contact(o.contact) .. ':declined', o.agent)
+  redis.call('SREM', k_agent_offers(o.agent), oid)
+  redis.call('SADD', k_contact_declined(o.contact), o.agent)
   local data = {offer_id = oid, contact_id = o.contact, agent_id = o.agent}
   if outcome == 'declined' then data.reason = reason or '' end
-  emit('omniroute.offer.' .. outcome .. '.v1', o.contact, data)
-  if a then
-    release(a, o.channel)
-    save_agent_load(a)
-    refresh_pools(a)
-  end
+  emit('offer.' .. outcome, o.contact, data)
+  if a then free_agent(a, o.channel) end
   local requeued = c and c.state == 'offered' and c.offer == oid
   if requeued then requeue(c, 'offer_' .. outcome) end
   if defer then return a, requeued and c or nil end
@@ -429,7 +434,7 @@ end
 -- the contacts in queue order so none overtakes an older one.
 local function withdraw_offers(aid, reason)
   local back = {}
-  for _, oid in ipairs(redis.call('SMEMBERS', k_agent(aid) .. ':offers')) do
+  for _, oid in ipairs(redis.call('SMEMBERS', k_agent_offers(aid))) do
     local o = hgetall(k_offer(oid))
     if o and o.state == 'pending' then
       local _, c = close_offer(oid, o, 'expired', reason, true)
@@ -448,11 +453,18 @@ local function release_preferred(aid)
     local c = load_contact(cid)
     redis.call('ZREM', k_prefwait(aid), cid)
     if c and c.state == 'queued' and c.pref == aid then
-      disarm('pref:' .. cid)
-      c.pref = ''
-      redis.call('HSET', k_contact(cid), 'pref', '')
-      redis.call('ZADD', k_wait(c.queue, c.step, c.channel), c.score, cid)
+      unprefer(c)
       push_contact(c)
     end
   end
+end
+
+-- The agent leaves (logout or presence timeout): out of every pool, pending offers
+-- re-queued in order, returning customers held for them released to everyone.
+local function go_offline(a, reason)
+  set_agent_state(a, 'offline', reason)
+  disarm('presence:' .. a.id)
+  refresh_pools(a)
+  withdraw_offers(a.id, 'agent_offline')
+  release_preferred(a.id)
 end

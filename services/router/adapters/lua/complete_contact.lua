@@ -7,11 +7,10 @@ if c.state == 'completed' then return 'ok' end
 if c.state ~= 'assigned' then return 'gone' end
 local a = load_agent(aid)
 redis.call('HSET', k_contact(cid), 'state', 'completed', 'completed_at', NOW, 'disposition', disposition)
-redis.call('SREM', k_agent(aid) .. ':contacts', cid)
-emit('omniroute.contact.completed.v1', cid, {contact_id = cid, agent_id = aid, queue = c.queue,
+redis.call('SREM', k_agent_contacts(aid), cid)
+emit('contact.completed', cid, {contact_id = cid, agent_id = aid, queue = c.queue,
   channel = c.channel, handle_ms = NOW - tonumber(c.assigned_at), disposition = disposition})
 if a then
-  release(a, c.channel)
   a.idle_since = NOW  -- longest idle counts from the end of the agent's last contact
   -- Wrap-up: after-contact work before new offers; the wrapup timer makes them available.
   local wrap = POLICY.channels[c.channel] and POLICY.channels[c.channel].wrapup_ms or 0
@@ -19,8 +18,7 @@ if a then
     set_agent_state(a, 'wrapup', '')
     redis.call('ZADD', K_TIMERS, 'GT', NOW + wrap, 'wrapup:' .. aid)  -- adds, or extends only
   end
-  save_agent_load(a)
-  refresh_pools(a)
+  free_agent(a, c.channel)
   pull_for_agent(a)
 end
 return 'ok'

@@ -1,13 +1,13 @@
 -- ARGV: now, dedupe_key, contact_id, reason. The customer left: a waiting or offered
 -- contact is abandoned; a contact already with an agent just records that they left.
 local dedupe, cid, reason = ARGV[2], ARGV[3], ARGV[4]
-if redis.call('SET', dedupe, '1', 'NX', 'EX', 604800) == false then return 'duplicate' end
+if not first_time(dedupe) then return 'duplicate' end
 local c = load_contact(cid)
 if not c then return 'not_found' end
 if c.state == 'queued' or c.state == 'offered' then
   leave_wait(c)
   redis.call('HSET', k_contact(cid), 'state', 'abandoned', 'ended_at', NOW, 'end_reason', reason)
-  emit('omniroute.contact.abandoned.v1', cid, {contact_id = cid, queue = c.queue, channel = c.channel,
+  emit('contact.abandoned', cid, {contact_id = cid, queue = c.queue, channel = c.channel,
     wait_ms = NOW - c.enqueued_at})
   if c.state == 'offered' then
     local o = hgetall(k_offer(c.offer))

@@ -2,7 +2,7 @@
 --       offset_ms, skills, data, conversation_id?}
 -- Idempotent on the event id (dedupe_key) and on the contact id.
 local dedupe, cid, spec = ARGV[2], ARGV[3], cjson.decode(ARGV[4])
-if redis.call('SET', dedupe, '1', 'NX', 'EX', 604800) == false then return 'duplicate' end
+if not first_time(dedupe) then return 'duplicate' end
 if redis.call('EXISTS', k_contact(cid)) == 1 then return 'exists' end
 local qp = POLICY.queues[spec.queue]
 if not qp or not POLICY.channels[spec.channel] then return 'no_queue' end
@@ -13,7 +13,7 @@ redis.call('HSET', k_contact(cid), 'state', 'queued', 'channel', spec.channel, '
   'step', 0, 'tier', spec.tier, 'intent', spec.intent, 'customer', spec.customer_id,
   'score', arrival - spec.offset_ms, 'arrival', arrival, 'offset', spec.offset_ms, 'enqueued_at', NOW,
   'qstart', NOW, 'conv', conv, 'data', spec.data)
-emit('omniroute.contact.queued.v1', cid, {contact_id = cid, queue = spec.queue, channel = spec.channel,
+emit('contact.queued', cid, {contact_id = cid, queue = spec.queue, channel = spec.channel,
   tier = spec.tier, customer_id = spec.customer_id, required_skills = spec.skills})
 local c = load_contact(cid)
 -- A returning customer waits for their last agent first, for the queue's preferred time.

@@ -4,7 +4,7 @@
 local member = ARGV[2]
 local due = redis.call('ZSCORE', K_TIMERS, member)
 if not due or tonumber(due) > NOW then return 'not_due' end
-redis.call('ZREM', K_TIMERS, member)
+disarm(member)
 local kind, id = string.match(member, '^(%a+):(.+)$')
 
 if kind == 'offer' then
@@ -30,10 +30,7 @@ end
 if kind == 'presence' then
   local a = load_agent(id)
   if not a or a.state == 'offline' then return 'stale' end
-  set_agent_state(a, 'offline', 'presence_timeout')
-  refresh_pools(a)
-  withdraw_offers(id, 'agent_offline')
-  release_preferred(id)
+  go_offline(a, 'presence_timeout')
   return 'offline'
 end
 
@@ -73,13 +70,8 @@ end
 
 if kind == 'pref' then
   if c.pref == '' then return 'stale' end
-  local was = c.pref
-  redis.call('HSET', k_contact(id), 'pref', '')
-  if c.state ~= 'queued' then return 'released' end
-  redis.call('ZREM', k_prefwait(was), id)
-  c.pref = ''
-  redis.call('ZADD', k_wait(c.queue, c.step, c.channel), c.score, id)
-  push_contact(c)
+  unprefer(c)
+  if c.state == 'queued' then push_contact(c) end
   return 'released'
 end
 

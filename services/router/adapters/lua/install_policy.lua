@@ -4,11 +4,11 @@
 -- replica restarts); the API always installs. Returns the new version, or 0: unchanged.
 local doc, compiled, source, mode = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
 if mode == 'file' then
-  if redis.call('EXISTS', 'or:policy:doc') == 1 and redis.call('GET', 'or:policy:source') == source then
+  if redis.call('EXISTS', K_POLICY_DOC) == 1 and redis.call('GET', K_POLICY_SOURCE) == source then
     return 0
   end
-  redis.call('SET', 'or:policy:source', source)
+  redis.call('SET', K_POLICY_SOURCE, source)
 end
-redis.call('SET', 'or:policy:doc', doc)
-redis.call('SET', 'or:policy', compiled)
-return redis.call('INCR', 'or:policy:version')
+redis.call('SET', K_POLICY_DOC, doc)
+redis.call('SET', K_POLICY, compiled)
+return redis.call('INCR', K_POLICY_VERSION)

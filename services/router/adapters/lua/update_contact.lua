@@ -3,7 +3,7 @@
 -- A gateway's news about a live contact. Re-scoring is one ZADD, so a new priority
 -- takes effect at once; a re-queue keeps the contact's original place.
 local dedupe, cid, u = ARGV[2], ARGV[3], cjson.decode(ARGV[4])
-if redis.call('SET', dedupe, '1', 'NX', 'EX', 604800) == false then return 'duplicate' end
+if not first_time(dedupe) then return 'duplicate' end
 local c = load_contact(cid)
 if not c then return 'not_found' end
 local meta = cjson.decode(c.meta or '{}')
@@ -14,20 +14,16 @@ if u.priority ~= cjson.null and u.priority then redis.call('HSET', k_contact(cid
 if u.offset_ms ~= cjson.null and u.offset_ms then rescore_contact(c, u.offset_ms) end
 if u.escalate then
   redis.call('HSET', k_contact(cid), 'escalated', '1')
-  emit('omniroute.contact.escalated.v1', cid, {contact_id = cid, queue = c.queue, step = c.step})
+  emit('contact.escalated', cid, {contact_id = cid, queue = c.queue, step = c.step})
 end
 local reason = u.requeue_reason
 if reason ~= cjson.null and reason and c.state == 'assigned' then
   local a = load_agent(c.agent)
-  redis.call('SREM', k_agent(c.agent) .. ':contacts', cid)
+  redis.call('SREM', k_agent_contacts(c.agent), cid)
   requeue(c, reason)
-  if a then
-    release(a, c.channel)
-    save_agent_load(a)
-    refresh_pools(a)
-  end
+  if a then free_agent(a, c.channel) end
   -- The failed agent is skipped for this contact while anyone else can take it.
-  redis.call('SADD', k_contact(cid) .. ':declined', c.agent)
+  redis.call('SADD', k_contact_declined(cid), c.agent)
   push_contact(c)
   if a then pull_for_agent(a) end
   return 'requeued'

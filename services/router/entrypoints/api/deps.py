@@ -1,66 +1,50 @@
-"""Dependencies: the router container and who is calling (admin or one agent)."""
+"""Route dependencies: the message bus, and who is calling (admin or one agent)."""
 
 from __future__ import annotations
 
-import hmac
-from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from services.router.adapters.state import RoutingState
-from services.router.bootstrap import Router
+from services.router.domain.commands import Authenticate, Caller, IsSupervisor
+from services.router.messagebus import MessageBus
 
 bearer = HTTPBearer(auto_error=False)
+Credentials = Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]
 
 
-def get_router(request: Request) -> Router:
-    return request.app.state.router
+def get_bus(request: Request) -> MessageBus:
+    return request.app.state.service.bus
 
 
-RouterDep = Annotated[Router, Depends(get_router)]
+BusDep = Annotated[MessageBus, Depends(get_bus)]
 
 
-def get_state(router: RouterDep) -> RoutingState:
-    return router.state
-
-
-StateDep = Annotated[RoutingState, Depends(get_state)]
-
-
-@dataclass(frozen=True)
-class Principal:
-    admin: bool = False
-    agent_id: str | None = None
-
-    def require_agent(self, agent_id: str) -> None:
-        """An agent acts only on their own profile, offers and contacts."""
-        if not self.admin and self.agent_id != agent_id:
-            raise HTTPException(status.HTTP_403_FORBIDDEN, "agents can act only on their own work")
-
-
-async def get_principal(
-    router: RouterDep, creds: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]
-) -> Principal:
+async def get_caller(bus: BusDep, creds: Credentials) -> Caller:
     if creds is None:
         raise HTTPException(status.HTTP_401_UNAUTHORIZED, "missing bearer token",
                             headers={"WWW-Authenticate": "Bearer"})
-    if hmac.compare_digest(creds.credentials, router.settings.admin_token):
-        return Principal(admin=True)
-    agent_id = await router.state.agent_for_token(creds.credentials)
-    if agent_id is None:
-        raise HTTPException(status.HTTP_401_UNAUTHORIZED, "invalid token", headers={"WWW-Authenticate": "Bearer"})
-    return Principal(agent_id=agent_id)
+    return await bus.handle(Authenticate(creds.credentials))
 
 
-PrincipalDep = Annotated[Principal, Depends(get_principal)]
+CallerDep = Annotated[Caller, Depends(get_caller)]
 
 
-def require_admin(principal: PrincipalDep) -> Principal:
-    if not principal.admin:
+def require_admin(caller: CallerDep) -> Caller:
+    if not caller.admin:
         raise HTTPException(status.HTTP_403_FORBIDDEN, "admin token required")
-    return principal
+    return caller
 
 
-AdminDep = Annotated[Principal, Depends(require_admin)]
+AdminDep = Annotated[Caller, Depends(require_admin)]
+
+
+async def require_supervisor(bus: BusDep, creds: Credentials) -> MessageBus:
+    if not await bus.handle(IsSupervisor(creds.credentials if creds else None)):
+        raise HTTPException(status.HTTP_401_UNAUTHORIZED, "admin or ops token required",
+                            headers={"WWW-Authenticate": "Bearer"})
+    return bus
+
+
+SupervisorDep = Annotated[MessageBus, Depends(require_supervisor)]

@@ -1,14 +1,14 @@
 """Queues and the routing policy in force: read it, or replace it for every replica."""
 
-from fastapi import APIRouter, HTTPException, status
+from fastapi import APIRouter
 from pydantic import BaseModel
 
-from services.router import handlers
-from services.router.domain.policy import Policy
+from services.router.domain import commands as c
+from shared.policy import Policy
 
-from ..deps import AdminDep, RouterDep
+from ..deps import AdminDep, BusDep
 
-router = APIRouter(tags=["queues"])
+api = APIRouter(tags=["queues"])
 
 
 class ActivePolicy(BaseModel):
@@ -16,26 +16,19 @@ class ActivePolicy(BaseModel):
     policy: Policy
 
 
-@router.get("/queues")
-async def policy(router_: RouterDep, _: AdminDep) -> dict:
-    return router_.policy.model_dump()
+@api.get("/queues")
+async def queues(bus: BusDep, _: AdminDep) -> dict:
+    return await bus.handle(c.GetQueues())
 
 
-@router.get("/policy", response_model=ActivePolicy)
-async def get_policy(router_: RouterDep, _: AdminDep) -> ActivePolicy:
-    active = await router_.state.active_policy()
-    if active is None:
-        return ActivePolicy(version=router_.policy_version, policy=router_.policy)
-    return ActivePolicy(version=active[0], policy=active[1])
+@api.get("/policy", response_model=ActivePolicy)
+async def get_policy(bus: BusDep, _: AdminDep) -> ActivePolicy:
+    version, policy = await bus.handle(c.GetPolicy())
+    return ActivePolicy(version=version, policy=policy)
 
 
-@router.put("/policy", response_model=ActivePolicy)
-async def put_policy(body: Policy, router_: RouterDep, _: AdminDep) -> ActivePolicy:
+@api.put("/policy", response_model=ActivePolicy)
+async def put_policy(body: Policy, bus: BusDep, _: AdminDep) -> ActivePolicy:
     """Validated like the policy file; in force at once here and on other replicas
     within OMNIROUTE_POLICY_POLL_MS. Refused (409) if it would strand waiting contacts."""
-    try:
-        version = await handlers.apply_policy(body, router_.deps)
-    except handlers.PolicyConflict as exc:
-        raise HTTPException(status.HTTP_409_CONFLICT, str(exc)) from exc
-    router_.policy, router_.policy_version = body, version
-    return ActivePolicy(version=version, policy=body)
+    return ActivePolicy(version=await bus.handle(c.ApplyPolicy(body)), policy=body)

@@ -1,0 +1,30 @@
+"""What the chat handlers work with: the dependency bundle bootstrap builds."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol
+
+from shared.cloudevents import Envelope
+from shared.events import ContactCreated, MessagePosted, SurveySubmitted
+from shared.sockets import SocketHub
+
+from ..adapters.store import ChatStore
+from ..settings import ChatSettings
+
+
+class Publisher(Protocol):
+    """The gateway SDK's producing side (each call returns after Kafka acknowledged)."""
+
+    async def submit_contact(self, contact: ContactCreated) -> Envelope: ...
+    async def end_contact(self, contact_id: str, reason: str = "customer_left") -> Envelope: ...
+    async def post_message(self, message: MessagePosted) -> Envelope: ...
+    async def submit_survey(self, survey: SurveySubmitted) -> Envelope: ...
+
+
+@dataclass
+class ChatDeps:
+    publisher: Publisher
+    store: ChatStore
+    hub: SocketHub
+    settings: ChatSettings

@@ -1,0 +1,102 @@
+"""Routing and message events for this gateway's conversations: plain functions."""
+
+from __future__ import annotations
+
+from shared.clock import now_ms
+from shared.cloudevents import Envelope
+from shared.events import CHAT, event_type
+from shared.transcripts import message_view
+
+from ..domain.chat import estimated_wait_s
+from .deps import ChatDeps
+
+
+async def queue_frame(deps: ChatDeps, cid: str, queue: str) -> dict:
+    position = await deps.store.position(cid, queue)
+    if position is None:
+        return {"type": "queued", "position": None, "estimated_wait_s": None}
+    pace = await deps.store.pace(queue)
+    return {"type": "queued", "position": position,
+            "estimated_wait_s": estimated_wait_s(position, pace, deps.settings.chat_default_wait_s)}
+
+
+async def notify_queue(deps: ChatDeps, queue: str) -> None:
+    """Positions move for everyone behind a contact that left the queue."""
+    for cid in await deps.store.queued_in(deps.hub.owners(), queue):
+        await deps.hub.send(cid, await queue_frame(deps, cid, queue))
+
+
+async def contact_queued(env: Envelope, deps: ChatDeps) -> None:
+    e = env.data
+    if e.channel != CHAT or not await deps.store.update(e.contact_id, state="queued", queue=e.queue):
+        return
+    conv = await deps.store.get(e.contact_id)
+    await deps.store.wait(e.contact_id, e.queue, int(conv.get("created_ms", now_ms())))
+    await notify_queue(deps, e.queue)
+
+
+async def contact_requeued(env: Envelope, deps: ChatDeps) -> None:
+    conv = await deps.store.get(env.data.contact_id)
+    if not conv or conv.get("state") != "assigned":
+        return  # an offer that expired: the customer never saw it
+    await contact_queued_again(deps, env.data.contact_id, conv)
+
+
+async def contact_queued_again(deps: ChatDeps, cid: str, conv: dict) -> None:
+    await deps.store.update(cid, state="queued")
+    await deps.store.wait(cid, conv["queue"], int(conv["created_ms"]))
+    await notify_queue(deps, conv["queue"])
+
+
+async def contact_assigned(env: Envelope, deps: ChatDeps) -> None:
+    e = env.data
+    if e.channel != CHAT or not await deps.store.update(e.contact_id, state="assigned", agent_id=e.agent_id):
+        return
+    await deps.store.unwait(e.contact_id, e.queue)
+    await deps.store.record_assignment(e.queue, now_ms())
+    await deps.hub.send(e.contact_id, {"type": "assigned"})
+    await notify_queue(deps, e.queue)
+
+
+async def contact_closed(env: Envelope, deps: ChatDeps) -> None:
+    """Completed by the agent, or abandoned: the chat is over for the customer."""
+    e = env.data
+    reason = "completed" if env.type == event_type("contact.completed") else "abandoned"
+    if e.channel != CHAT or not await deps.store.update(e.contact_id, state="ended", end_reason=reason):
+        return
+    await deps.store.unwait(e.contact_id, e.queue)
+    await deps.store.cancel_abandon(e.contact_id)
+    await deps.hub.send(e.contact_id, ended_frame(reason))
+    await notify_queue(deps, e.queue)
+
+
+def ended_frame(reason: str, surveyed: bool = False) -> dict:
+    """`survey`: whether the widget offers the post-chat survey (chats the agent completed, once)."""
+    return {"type": "ended", "reason": reason, "survey": reason == "completed" and not surveyed}
+
+
+async def message_posted(env: Envelope, deps: ChatDeps) -> None:
+    m = env.data
+    if not await deps.store.get(m.conversation_id):
+        return  # another channel's conversation
+    await deps.store.transcripts.append(m)
+    # Sent even when another replica stored it first: the widget dedupes by id.
+    await deps.hub.send(m.conversation_id, {"type": "message", **message_view(m)})
+
+
+async def ignore(env: Envelope, deps: ChatDeps) -> None:
+    return None
+
+
+HANDLERS = {
+    event_type("contact.queued"): contact_queued,
+    event_type("contact.requeued"): contact_requeued,
+    event_type("contact.assigned"): contact_assigned,
+    event_type("contact.completed"): contact_closed,
+    event_type("contact.abandoned"): contact_closed,
+    event_type("message.posted"): message_posted,
+}
+
+
+async def handle(event: Envelope, deps: ChatDeps) -> None:
+    await HANDLERS.get(event.type, ignore)(event, deps)

@@ -1,0 +1,245 @@
+"""Redis adapter: live routing state. Every change goes through one atomic Lua
+transition (adapters/lua/*.lua, each prefixed with the generated key layout and
+common.lua); reads return typed records. The only code that names routing keys (with
+adapters/keys.py, which spells them)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from importlib import resources
+from typing import Any
+
+from redis.asyncio import Redis
+
+from shared.events import MessagePosted
+from shared.policy import Policy, qualifications
+from shared.transcripts import TranscriptStore
+
+from ..domain.records import AgentRecord, ContactRecord, OfferRecord
+from . import keys
+from .keys import key
+
+SCRIPTS = (
+    "enqueue_contact", "upsert_agent", "set_agent_state", "accept_offer",
+    "decline_offer", "complete_contact", "fire_timer", "end_contact", "heartbeat", "update_contact",
+)
+HISTORY_KEEP = 50  # a customer's recent contacts the desktop shows
+JOINED_TTL_S = 86_400
+# Event dedupe markers outlive any redelivery: Kafka keeps records 7 days by default.
+DEDUPE_TTL_S = 7 * 86_400
+
+
+def _lua(name: str) -> str:
+    return resources.files("services.router.adapters.lua").joinpath(f"{name}.lua").read_text()
+
+
+def token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+class RoutingStore:
+    def __init__(self, redis: Redis, now_ms=None, presence_timeout_ms: int = 30_000,
+                 dedupe_ttl_s: int = DEDUPE_TTL_S):
+        self.redis = redis
+        self._now_ms = now_ms  # tests inject a clock; production uses Redis TIME
+        self.presence_timeout_ms = presence_timeout_ms  # armed at login and by heartbeats
+        prelude = keys.lua_prelude() + f"local DEDUPE_TTL_S = {int(dedupe_ttl_s)}\n"
+        common = prelude + _lua("common")
+        self._scripts = {n: redis.register_script(common + "\n" + _lua(n)) for n in SCRIPTS}
+        self._install = redis.register_script(prelude + _lua("install_policy"))
+        self.transcripts = TranscriptStore(redis, keys.PREFIX)
+
+    async def _run(self, name: str, *args: Any) -> str:
+        now = "" if self._now_ms is None else str(int(self._now_ms()))
+        res = await self._scripts[name](keys=[], args=[now, *args])
+        return res.decode() if isinstance(res, bytes) else res
+
+    async def ping(self) -> None:
+        await self.redis.ping()
+
+    async def close(self) -> None:
+        await self.redis.aclose()
+
+    @staticmethod
+    def dedupe_key(source: str, event_id: str) -> str:
+        return key("seen", source, event_id)
+
+    # -- policy -----------------------------------------------------------------
+    async def install_policy(self, policy: Policy, source: str | None = None) -> int:
+        """Make `policy` the active one for every replica; returns its version. With a
+        `source` (the policy file's hash) only when that file was not installed last: 0."""
+        doc = policy.model_dump_json()
+        compiled = json.dumps(policy.compile_for_redis())
+        mode = "api" if source is None else "file"
+        return int(await self._install(keys=[], args=[doc, compiled, source or "", mode]))
+
+    async def policy_version(self) -> int:
+        return int(await self.redis.get(keys.POLICY_VERSION) or 0)
+
+    async def active_policy(self) -> tuple[int, Policy] | None:
+        """The installed policy and its version (read together, so they match)."""
+        async with self.redis.pipeline(transaction=True) as pipe:
+            version, doc = await pipe.get(keys.POLICY_VERSION).get(keys.POLICY_DOC).execute()
+        if doc is None:
+            return None
+        return int(version or 0), Policy.model_validate_json(doc)
+
+    async def stranded_contacts(self, old: Policy, new: Policy) -> list[str]:
+        """Waiting sets that still hold contacts but that `new` no longer has."""
+        gone = []
+        for qname, queue in old.queues.items():
+            kept = new.queues.get(qname)
+            for step in range(len(queue.steps)):
+                for ch in queue.channels:
+                    if kept and step < len(kept.steps) and ch in kept.channels:
+                        continue
+                    wait = key("wait", qname, step, ch)
+                    if await self.redis.zcard(wait):
+                        gone.append(wait)
+        return gone
+
+    async def requalify_agents(self, policy: Policy) -> int:
+        """Recompute every agent's (queue, step) pools after a policy change. Admin path,
+        not the routing hot path: one transition per agent."""
+        n = 0
+        for agent_id in await self.agent_ids():
+            agent = await self.get_agent(agent_id)
+            if agent is None:
+                continue
+            await self.upsert_agent(agent_id, {
+                "name": agent.name, "capacity": agent.capacity, "channels": agent.channels,
+                "skills": agent.skills, "sip_uri": agent.sip_uri, "quals": qualifications(policy, agent.skills)})
+            n += 1
+        return n
+
+    # -- contacts ---------------------------------------------------------------
+    async def enqueue_contact(self, dedupe_key: str, contact_id: str, spec: dict) -> str:
+        return await self._run("enqueue_contact", dedupe_key, contact_id, json.dumps(spec))
+
+    async def update_contact(self, dedupe_key: str, contact_id: str, spec: dict) -> str:
+        return await self._run("update_contact", dedupe_key, contact_id, json.dumps(spec))
+
+    async def end_contact(self, dedupe_key: str, contact_id: str, reason: str) -> str:
+        return await self._run("end_contact", dedupe_key, contact_id, reason)
+
+    async def complete_contact(self, contact_id: str, agent_id: str, disposition: str = "") -> str:
+        return await self._run("complete_contact", contact_id, agent_id, disposition)
+
+    async def get_contact(self, contact_id: str) -> ContactRecord | None:
+        raw = await self._hash(key("contact", contact_id))
+        return ContactRecord.from_fields(contact_id, raw) if raw else None
+
+    async def get_contacts(self, contact_ids: list[str]) -> list[ContactRecord | None]:
+        found = await self._hashes([key("contact", cid) for cid in contact_ids])
+        return [ContactRecord.from_fields(cid, raw) if raw else None
+                for cid, raw in zip(contact_ids, found, strict=True)]
+
+    # -- agents -----------------------------------------------------------------
+    async def upsert_agent(self, agent_id: str, profile: dict) -> str:
+        return await self._run("upsert_agent", agent_id, json.dumps(profile))
+
+    async def set_agent_state(self, agent_id: str, state: str, reason: str = "") -> str:
+        return await self._run("set_agent_state", agent_id, state, reason, str(self.presence_timeout_ms))
+
+    async def get_agent(self, agent_id: str) -> AgentRecord | None:
+        raw = await self._hash(key("agent", agent_id))
+        return AgentRecord.from_fields(agent_id, raw) if raw else None
+
+    async def agent_ids(self) -> list[str]:
+        return sorted(m.decode() for m in await self.redis.smembers(keys.AGENTS))
+
+    async def register_agent_token(self, agent_id: str, token: str) -> None:
+        await self.redis.set(key("token", token_hash(token)), agent_id)
+
+    async def agent_for_token(self, token: str) -> str | None:
+        aid = await self.redis.get(key("token", token_hash(token)))
+        return aid.decode() if aid else None
+
+    async def pending_offers(self, agent_id: str) -> list[OfferRecord]:
+        ids = sorted(m.decode() for m in await self.redis.smembers(key("agent_offers", agent_id)))
+        found = await self._hashes([key("offer", i) for i in ids])
+        return [OfferRecord.from_fields(i, raw) for i, raw in zip(ids, found, strict=True)
+                if raw and raw["state"] == "pending"]
+
+    async def agent_contacts(self, agent_id: str) -> list[str]:
+        return sorted(m.decode() for m in await self.redis.smembers(key("agent_contacts", agent_id)))
+
+    async def heartbeat(self, agent_id: str, timeout_ms: int | None = None) -> str:
+        return await self._run("heartbeat", agent_id, str(timeout_ms or self.presence_timeout_ms))
+
+    async def logged_in_agents(self, batch: int = 500):
+        """Every logged-in agent, read in pipelined batches (bounded connections)."""
+        ids = await self.agent_ids()
+        for i in range(0, len(ids), batch):
+            chunk = ids[i:i + batch]
+            for aid, raw in zip(chunk, await self._hashes([key("agent", a) for a in chunk]), strict=True):
+                if raw and raw.get("state", "offline") != "offline":
+                    yield AgentRecord.from_fields(aid, raw)
+
+    # -- offers -----------------------------------------------------------------
+    async def get_offer(self, offer_id: str) -> OfferRecord | None:
+        raw = await self._hash(key("offer", offer_id))
+        return OfferRecord.from_fields(offer_id, raw) if raw else None
+
+    async def accept_offer(self, offer_id: str, agent_id: str) -> str:
+        return await self._run("accept_offer", offer_id, agent_id)
+
+    async def decline_offer(self, offer_id: str, agent_id: str, reason: str = "") -> str:
+        return await self._run("decline_offer", offer_id, agent_id, reason)
+
+    # -- timers -----------------------------------------------------------------
+    async def due_timers(self, now_ms: int, limit: int = 100) -> list[str]:
+        due = await self.redis.zrangebyscore(keys.TIMERS, "-inf", now_ms, start=0, num=limit)
+        return [m.decode() for m in due]
+
+    async def fire_timer(self, member: str) -> str:
+        return await self._run("fire_timer", member)
+
+    async def server_time_ms(self) -> int:
+        if self._now_ms is not None:
+            return int(self._now_ms())
+        sec, usec = await self.redis.time()
+        return sec * 1000 + usec // 1000
+
+    # -- customers (CRM profile) and their history --------------------------------
+    async def set_customer(self, customer_id: str, profile: dict[str, str]) -> None:
+        await self.redis.hset(key("customer", customer_id), mapping=profile)
+
+    async def get_customer(self, customer_id: str) -> dict | None:
+        return await self._hash(key("customer", customer_id))
+
+    async def record_history(self, customer_id: str, contact_id: str, at_s: float) -> None:
+        """Remember a customer's contact for the desktop's context, keeping the newest."""
+        history = key("customer_history", customer_id)
+        async with self.redis.pipeline(transaction=True) as pipe:  # one round trip
+            await pipe.zadd(history, {contact_id: at_s}).zremrangebyrank(history, 0, -HISTORY_KEEP - 1).execute()
+
+    async def history(self, customer_id: str, limit: int = 10) -> list[tuple[str, float]]:
+        """(contact id, at) newest first."""
+        found = await self.redis.zrevrange(key("customer_history", customer_id), 0, limit, withscores=True)
+        return [(m.decode(), at) for m, at in found]
+
+    async def claim_join_announcement(self, contact_id: str, agent_id: str) -> bool:
+        """True for the first replica to announce this chat's agent."""
+        return bool(await self.redis.set(key("joined", contact_id), agent_id, nx=True, ex=JOINED_TTL_S))
+
+    async def append_message(self, message: MessagePosted) -> bool:
+        return await self.transcripts.append(message)
+
+    async def transcript(self, conversation_id: str) -> list[dict]:
+        return await self.transcripts.read(conversation_id)
+
+    async def _hash(self, name: str) -> dict | None:
+        return _decoded(await self.redis.hgetall(name))
+
+    async def _hashes(self, names: list[str]) -> list[dict | None]:
+        """Several hashes in one round trip."""
+        async with self.redis.pipeline(transaction=False) as pipe:
+            for name in names:
+                pipe.hgetall(name)
+            return [_decoded(raw) for raw in await pipe.execute()]
+
+
+def _decoded(raw: dict[bytes, bytes]) -> dict | None:
+    return {k.decode(): v.decode() for k, v in raw.items()} or None

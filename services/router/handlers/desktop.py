@@ -1,0 +1,135 @@
+"""Agent desktops: a socket opens with a snapshot of the agent's work, then routing,
+agent and message events are pushed to the sockets of the agent they concern;
+transcripts and each customer's contact history are kept on the way.
+
+Every replica reads every event (its own consumer group, from the latest offset): an
+agent's socket may be on any replica. A desktop that (re)connects loads a snapshot, so
+events from before a replica started are not needed here.
+"""
+
+from __future__ import annotations
+
+from shared.cloudevents import Envelope, new_event
+from shared.events import CHAT, MessagePosted, event_type
+from shared.transcripts import message_view
+
+from ..domain import commands as c
+from ..domain.errors import Forbidden, Unauthorized
+from ..domain.records import OfferRecord
+from .contacts import SOURCE
+from .deps import RouterDeps
+
+
+async def _summary(deps: RouterDeps, contact_id: str) -> dict | None:
+    contact = await deps.store.get_contact(contact_id)
+    return contact.summary() if contact else None
+
+
+def _offer_frame(o: OfferRecord, now: int, summary: dict | None) -> dict:
+    return {"type": "offer", "offer_id": o.id, "contact_id": o.contact, "channel": o.channel, "queue": o.queue,
+            "ttl_ms": max(0, o.expires_at - now), "contact": summary}
+
+
+# -- the socket --------------------------------------------------------------------------
+async def open_desktop(msg: c.OpenDesktop, deps: RouterDeps) -> dict:
+    owner = await deps.store.agent_for_token(msg.token)
+    if owner is None:
+        raise Unauthorized("invalid agent token")
+    if owner != msg.agent_id:
+        raise Forbidden("agents can open only their own stream")
+    deps.desks.add(msg.agent_id, msg.socket)
+    return await snapshot(deps, msg.agent_id)
+
+
+async def close_desktop(msg: c.CloseDesktop, deps: RouterDeps) -> None:
+    deps.desks.remove(msg.agent_id, msg.socket)
+
+
+async def snapshot(deps: RouterDeps, agent_id: str) -> dict:
+    a = await deps.store.get_agent(agent_id)
+    now = await deps.store.server_time_ms()
+    offers = [_offer_frame(o, now, await _summary(deps, o.contact)) for o in await deps.store.pending_offers(agent_id)]
+    contacts = [await _summary(deps, cid) for cid in await deps.store.agent_contacts(agent_id)]
+    agent = {"id": agent_id, "name": a.name if a else agent_id, "state": a.state if a else None,
+             "reason": a.reason if a else "", "capacity": a.capacity if a else 0, "load": a.load if a else 0}
+    return {"type": "hello", "agent": agent, "offers": offers, "contacts": [s for s in contacts if s]}
+
+
+# -- events ------------------------------------------------------------------------------
+async def offer_issued(env: Envelope, deps: RouterDeps) -> None:
+    o = env.data
+    now = await deps.store.server_time_ms()
+    await deps.desks.send(o.agent_id, {
+        "type": "offer", "offer_id": o.offer_id, "contact_id": o.contact_id, "channel": o.channel,
+        "queue": o.queue, "ttl_ms": max(0, o.expires_at_ms - now), "contact": await _summary(deps, o.contact_id),
+    })
+
+
+async def offer_closed(env: Envelope, deps: RouterDeps) -> None:
+    o = env.data
+    outcome = env.type.split(".")[2]  # omniroute.offer.<outcome>.v1
+    await deps.desks.send(o.agent_id, {"type": "offer_closed", "offer_id": o.offer_id, "outcome": outcome})
+
+
+async def contact_assigned(env: Envelope, deps: RouterDeps) -> None:
+    a = env.data
+    await deps.desks.send(a.agent_id, {"type": "contact_assigned", "contact": await _summary(deps, a.contact_id)})
+    if a.channel == CHAT:
+        await announce_agent(deps, a.contact_id, a.agent_id)
+
+
+async def announce_agent(deps: RouterDeps, contact_id: str, agent_id: str) -> None:
+    """"<agent> joined" in the customer's chat. Every replica sees the assignment; the
+    first to claim it posts, and the fixed message id makes a repeat harmless."""
+    if not await deps.store.claim_join_announcement(contact_id, agent_id):
+        return
+    contact = await deps.store.get_contact(contact_id)
+    agent = await deps.store.get_agent(agent_id)
+    name = (agent.name if agent else "") or agent_id
+    message = MessagePosted(message_id=f"m-joined-{contact_id}", conversation_id=contact.conversation_id,
+                            contact_id=contact_id, sender="system", author=name, text=f"{name} joined")
+    await deps.publisher.publish(new_event(event_type("message.posted"), message, source=SOURCE,
+                                           key=message.conversation_id))
+
+
+async def contact_completed(env: Envelope, deps: RouterDeps) -> None:
+    done = env.data
+    await deps.desks.send(done.agent_id, {"type": "contact_closed", "contact_id": done.contact_id,
+                                          "disposition": done.disposition})
+
+
+async def contact_queued(env: Envelope, deps: RouterDeps) -> None:
+    q = env.data
+    await deps.store.record_history(q.customer_id, q.contact_id, env.time.timestamp())
+
+
+async def agent_state_changed(env: Envelope, deps: RouterDeps) -> None:
+    s = env.data
+    await deps.desks.send(s.agent_id, {"type": "presence", "state": s.state, "reason": s.reason})
+
+
+async def message_posted(env: Envelope, deps: RouterDeps) -> None:
+    m: MessagePosted = env.data
+    await deps.store.append_message(m)
+    contact = await deps.store.get_contact(m.contact_id or m.conversation_id)
+    if contact and contact.agent and contact.state == "assigned":
+        await deps.desks.send(contact.agent, {"type": "message", **message_view(m)})
+
+
+EVENT_HANDLERS = {
+    event_type("offer.issued"): offer_issued,
+    event_type("offer.accepted"): offer_closed,
+    event_type("offer.declined"): offer_closed,
+    event_type("offer.expired"): offer_closed,
+    event_type("contact.assigned"): contact_assigned,
+    event_type("contact.completed"): contact_completed,
+    event_type("contact.queued"): contact_queued,
+    event_type("agent.state_changed"): agent_state_changed,
+    event_type("message.posted"): message_posted,
+}
+
+
+async def feed_desktop(msg: c.FeedDesktop, deps: RouterDeps) -> None:
+    handler = EVENT_HANDLERS.get(msg.event.type)
+    if handler is not None:
+        await handler(msg.event, deps)

@@ -1,0 +1,83 @@
+"""The routing policy: read it, replace it for every replica, pick up changes; the
+durable timers and the outbox relay that every replica runs."""
+
+from __future__ import annotations
+
+import yaml
+
+from shared import logging as log
+from shared.policy import read_policy_file
+
+from ..domain import commands as c
+from ..domain.errors import Conflict
+from .deps import RouterDeps
+
+logger = log.get("router.policy")
+
+
+class PolicyConflict(Conflict):
+    """A new policy would strand waiting contacts (their queue, step or channel is gone)."""
+
+
+async def get_queues(msg: c.GetQueues, deps: RouterDeps) -> dict:
+    return deps.policy.policy.model_dump()
+
+
+async def get_policy(msg: c.GetPolicy, deps: RouterDeps) -> tuple[int, object]:
+    active = await deps.store.active_policy()
+    return active if active is not None else (deps.policy.version, deps.policy.policy)
+
+
+async def apply_policy(msg: c.ApplyPolicy, deps: RouterDeps) -> int:
+    """Install a validated policy for every replica and move agents to the pools it
+    defines. Returns the new version (0: `source` is the file installed already)."""
+    active = await deps.store.active_policy()
+    stranded = await deps.store.stranded_contacts(active[1] if active else deps.policy.policy, msg.policy)
+    if stranded:
+        raise PolicyConflict(f"contacts still wait in {stranded}: drain them or keep those queues, steps and channels")
+    version = await deps.store.install_policy(msg.policy, msg.source)
+    if version:
+        await deps.store.requalify_agents(msg.policy)
+    if version and msg.source is None:  # from the API: in force here at once
+        deps.policy.policy, deps.policy.version = msg.policy, version
+    return version
+
+
+async def sync_policy(msg: c.SyncPolicy, deps: RouterDeps) -> int:
+    """An edited policy file is installed for all replicas when it differs from the file
+    installed last; a newer version in Redis (PUT /v1/policy anywhere) is taken up here.
+    Returns the version in force."""
+    state = deps.policy
+    try:
+        digest, from_file = read_policy_file(state.file)
+    except (OSError, ValueError, yaml.YAMLError) as exc:  # a bad edit keeps the policy in force
+        digest, from_file = "", None
+        if state.file_hash != "invalid":
+            logger.error("policy_file_invalid", path=str(state.file), error=str(exc))
+        state.file_hash = "invalid"
+    if from_file is not None and digest != state.file_hash:
+        try:
+            await apply_policy(c.ApplyPolicy(from_file, source=digest), deps)
+            state.file_hash = digest
+        except PolicyConflict as exc:
+            logger.error("policy_file_refused", error=str(exc))
+    active = await deps.store.active_policy()
+    if active and active[0] != state.version:
+        state.version, state.policy = active
+        logger.info("policy_loaded", version=state.version)
+    return state.version
+
+
+async def due_timers(msg: c.DueTimers, deps: RouterDeps) -> list[str]:
+    now = await deps.store.server_time_ms()
+    return await deps.store.due_timers(now, msg.limit)
+
+
+async def fire_timer(msg: c.FireTimer, deps: RouterDeps) -> str:
+    return await deps.store.fire_timer(msg.member)
+
+
+async def relay_outbox(msg: c.RelayOutbox, deps: RouterDeps) -> int:
+    if msg.claim_abandoned:
+        await deps.outbox.claim_abandoned()
+    return await deps.outbox.run_once()

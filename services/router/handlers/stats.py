@@ -1,0 +1,129 @@
+"""Ops: events projected into service-level aggregates, the live report (per queue and
+channel, staffing advice), and the post-contact survey."""
+
+from __future__ import annotations
+
+import hmac
+from datetime import UTC, datetime
+
+from pydantic import ValidationError
+
+from shared.cloudevents import Envelope
+from shared.events import SurveySubmitted, event_type
+from shared.policy import Policy
+from shared.survey import InvalidSurveyToken, verify
+
+from ..adapters import stats_metrics as metrics
+from ..domain import commands as c
+from ..domain.errors import Conflict, Forbidden, Invalid
+from ..domain.ops import report, stats, windows
+from .contacts import SOURCE
+from .deps import RouterDeps
+
+
+def config(deps: RouterDeps) -> stats.Config:
+    policy = deps.policy.policy  # read each time: the policy may be reloaded
+    sla = {(q, ch): int(s.target_s * 1000) for q, qp in policy.queues.items() for ch, s in qp.sla.items()}
+    return stats.Config(sla_ms=sla, short_abandon_ms=int(deps.settings.short_abandon_s * 1000), tz=deps.tz,
+                        costs={ch: cp.cost for ch, cp in policy.channels.items()})
+
+
+async def project_stats(msg: c.ProjectStats, deps: RouterDeps) -> bool:
+    env: Envelope = msg.event
+    at = int(env.time.timestamp() * 1000)
+    cfg = config(deps)
+    done = await deps.stats.apply(f"{env.source}:{env.id}", env.type, env.data, at, cfg)
+    deps.board.projected += 1
+    if done is None:
+        return False
+    metrics.observe(env.type, env.data, at, done[1], cfg)
+    return True
+
+
+async def eligible_agents(deps: RouterDeps, policy: Policy) -> dict[tuple[str, str], dict[str, int]]:
+    """{(queue, channel): {"staffed": n, "available": n}} over logged-in agents."""
+    out = {(q, ch): {"staffed": 0, "available": 0} for q, qp in policy.queues.items() for ch in qp.channels}
+    async for agent in deps.store.logged_in_agents():
+        channels = set(agent.channels)
+        queues = {qual["q"] for qual in agent.quals}
+        for (q, ch), counts in out.items():
+            if q in queues and ch in channels:
+                counts["staffed"] += 1
+                if agent.state == "available" and agent.free >= policy.channels[ch].cost:
+                    counts["available"] += 1
+    return out
+
+
+async def build_report(deps: RouterDeps) -> dict:
+    now = await deps.store.server_time_ms()
+    policy = deps.policy.policy
+    pairs = [(q, ch) for q, qp in policy.queues.items() for ch in qp.channels]
+    sla = {}
+    for q, ch in pairs:
+        s = policy.queues[q].sla.get(ch)
+        sla[(q, ch)] = (s.target_s, s.percent) if s else (0.0, 0.0)
+    buckets = await deps.stats.buckets([*pairs, stats.CENTER], now, windows.day_of(now, deps.tz))
+    return report.build(
+        now, deps.tz, sla, buckets, await deps.stats.waiting(pairs), await deps.stats.agents(),
+        await deps.stats.work(), await eligible_agents(deps, policy))
+
+
+async def refresh_stats(msg: c.RefreshStats, deps: RouterDeps) -> dict:
+    snap = await build_report(deps)
+    metrics.COLLECTOR.snapshot = snap
+    deps.board.post(snap)
+    return snap
+
+
+async def get_stats(msg: c.GetStats, deps: RouterDeps) -> dict:
+    if not msg.fresh and deps.board.latest:
+        return deps.board.latest
+    return await build_report(deps)
+
+
+async def get_stats_history(msg: c.GetStatsHistory, deps: RouterDeps) -> list[dict]:
+    return list(deps.board.history)
+
+
+async def subscribe_stats(msg: c.SubscribeStats, deps: RouterDeps):
+    return deps.board.subscribe()
+
+
+async def unsubscribe_stats(msg: c.UnsubscribeStats, deps: RouterDeps) -> None:
+    deps.board.unsubscribe(msg.subscription)
+
+
+async def is_supervisor(msg: c.IsSupervisor, deps: RouterDeps) -> bool:
+    allowed = [deps.settings.admin_token, deps.settings.ops_token]
+    return bool(msg.token) and any(t and hmac.compare_digest(msg.token, t) for t in allowed)
+
+
+# -- survey ------------------------------------------------------------------------------
+async def check_survey_link(msg: c.CheckSurveyLink, deps: RouterDeps) -> None:
+    s = deps.settings
+    try:
+        verify(s.survey_secret, msg.token, msg.contact_id, s.survey_max_age_s)
+    except InvalidSurveyToken as exc:
+        raise Forbidden(str(exc)) from exc
+
+
+async def submit_survey(msg: c.SubmitSurvey, deps: RouterDeps) -> SurveySubmitted:
+    """Recorded once per contact as survey.submitted on omniroute.contacts."""
+    await check_survey_link(c.CheckSurveyLink(msg.contact_id, msg.token), deps)
+    try:
+        survey = SurveySubmitted(contact_id=msg.contact_id, score=msg.score, comment=msg.comment or "",
+                                 complaint=msg.complaint)
+    except ValidationError as exc:
+        raise Invalid(", ".join(".".join(map(str, e["loc"])) + ": " + e["msg"] for e in exc.errors())) from exc
+    if not await deps.stats.claim_survey(msg.contact_id):
+        raise Conflict("this survey was already answered")
+    try:
+        # A fixed event id: a retried publish is the same event, counted once. Stamped
+        # with the router's clock, like every event the router's transitions emit.
+        at = datetime.fromtimestamp(await deps.store.server_time_ms() / 1000, UTC)
+        await deps.publisher.publish(Envelope(id=f"survey-{msg.contact_id}", source=SOURCE, key=msg.contact_id,
+                                              type=event_type("survey.submitted"), data=survey, time=at))
+    except Exception:
+        await deps.stats.release_survey(msg.contact_id)
+        raise
+    return survey

@@ -1,0 +1,75 @@
+"""Background entrances of a service: a loop that runs a step on a beat, and a Kafka
+consumer that hands each record to a handler. Each can say whether it is alive."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+
+from aiokafka import AIOKafkaConsumer
+
+from shared import consumer_loop
+from shared import logging as log
+from shared.lifecycle import cancel_tasks, stop_within
+
+logger = log.get("loops")
+
+
+class Loop:
+    """Runs `step()` forever, `pause_s` apart; a failing step is logged and retried."""
+
+    def __init__(self, name: str, step: Callable[[], Awaitable[object]], pause_s: float, *, pause_first=False):
+        self.name, self.step, self.pause_s, self.pause_first = name, step, pause_s, pause_first
+        self.task: asyncio.Task | None = None
+
+    async def start(self) -> None:
+        self.task = asyncio.create_task(self._run(), name=self.name)
+
+    async def stop(self) -> None:
+        await cancel_tasks([self.task])
+
+    def alive(self) -> bool:
+        return self.task is not None and not self.task.done()
+
+    async def _run(self) -> None:
+        if self.pause_first:
+            await asyncio.sleep(self.pause_s)
+        while True:
+            try:
+                await self.step()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                logger.exception("loop_step_failed", loop=self.name)
+                await asyncio.sleep(max(self.pause_s, 1.0))
+                continue
+            if self.pause_s:
+                await asyncio.sleep(self.pause_s)
+
+
+class Consumer:
+    """A Kafka consumer feeding the bus. `dead_letter_with` (a producer): a record that
+    can't be handled goes to the dead-letter topic and the consumer moves on (the
+    routing consumer); without it the record is logged and skipped (read-side views)."""
+
+    def __init__(self, name: str, consumer: AIOKafkaConsumer, handle, dead_letter_with=None):
+        self.name, self.consumer, self.handle, self.producer = name, consumer, handle, dead_letter_with
+        self.task: asyncio.Task | None = None
+
+    async def start(self) -> None:
+        await self.consumer.start()
+        if self.producer is not None:
+            run = consumer_loop.run(self.consumer, self.producer, self.handle, self.name)
+        else:
+            run = consumer_loop.run_view(self.consumer, self.handle, self.name)
+        self.task = asyncio.create_task(run, name=self.name)
+
+    async def stop(self) -> None:
+        await cancel_tasks([self.task])
+        await stop_within(self.consumer.stop(), f"{self.name} consumer")
+
+    def alive(self) -> bool:
+        return self.task is not None and not self.task.done()
+
+    def assigned(self) -> bool:
+        return bool(self.consumer.assignment())

@@ -1,0 +1,208 @@
+"""Routing policy: queues, steps, tiers, channels. A contract every service reads (the
+router routes by it, the email gateway takes its SLAs from it).
+
+Loaded from YAML and validated at load; `compile_for_redis` is the small view the Lua
+transitions read (costs, blocking rules, strategies), so scripts never scan agents.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+from typing import Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from shared.events import ChannelName, Level, Slug
+
+Strategy = Literal["longest_idle", "most_skilled", "least_occupied", "round_robin"]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class ChannelPolicy(Strict):
+    cost: int = Field(ge=1, le=100, description="Capacity units one contact of this channel uses")
+    blocks: list[ChannelName] = Field(default_factory=list, description="Channels an agent can't take while busy on this one")
+    wrapup_s: float = Field(default=0, ge=0)
+
+
+class StepSkill(Strict):
+    skill: Slug
+    min_level: Level = 1
+
+
+class Step(Strict):
+    skills: list[StepSkill] = Field(min_length=1)
+    timeout_s: float | None = Field(default=None, gt=0, description="How long before relaxing to the next step")
+    skip_if_no_eligible: bool = False
+
+
+class Sla(Strict):
+    target_s: float = Field(gt=0)
+    percent: float = Field(default=80, gt=0, le=100)
+
+
+class Queue(Strict):
+    channels: list[ChannelName] = Field(min_length=1)
+    steps: list[Step] = Field(min_length=1)
+    strategy: Strategy = "longest_idle"
+    sla: dict[ChannelName, Sla] = Field(default_factory=dict)
+    preferred_agent_s: float = Field(default=30, ge=0, description="How long a returning customer waits for their last agent first (0: off)")
+    max_waiting: int | None = Field(default=None, ge=0, description="Queue cap: a contact that would wait beyond it overflows")
+    max_wait_s: float | None = Field(default=None, gt=0, description="A contact still waiting this long after entering the queue overflows")
+    overflow_queue: Slug | None = Field(default=None, description="Where overflow goes (keeps its place by arrival and tier)")
+    overflow_action: Literal["callback"] | None = Field(default=None, description="Or: leave the queue as a callback request")
+
+    @model_validator(mode="after")
+    def _last_step_open_ended(self) -> Queue:
+        if any(s.timeout_s is None for s in self.steps[:-1]):
+            raise ValueError("every step but the last needs timeout_s")
+        return self
+
+    @model_validator(mode="after")
+    def _overflow_has_one_target(self) -> Queue:
+        limited = self.max_waiting is not None or self.max_wait_s is not None
+        targets = (self.overflow_queue is not None) + (self.overflow_action is not None)
+        if limited and targets != 1:
+            raise ValueError("max_waiting/max_wait_s need exactly one of overflow_queue or overflow_action")
+        if not limited and targets:
+            raise ValueError("overflow_queue/overflow_action need max_waiting or max_wait_s")
+        return self
+
+
+class Route(Strict):
+    intent: Slug
+    queue: Slug
+    channel: ChannelName | None = None
+
+
+class Policy(Strict):
+    channels: dict[ChannelName, ChannelPolicy]
+    tiers: dict[Slug, float] = Field(description="Tier weight in seconds of waiting it is worth")
+    default_tier: Slug = "basic"
+    aging_rate: float = Field(default=1.0, gt=0, description="Priority seconds gained per second of waiting")
+    tier_neutral_intents: list[Slug] = Field(default_factory=list)
+    offer_timeout_s: float = Field(default=20, gt=0)
+    escalation_boost_s: float = Field(default=600, ge=0, description="Priority seconds an escalated contact gains")
+    max_missed_offers: int = Field(default=3, ge=1, description="Consecutive offer timeouts that pause an agent (not_ready, missed_offers)")
+    reoffer_delay_s: float = Field(default=10, gt=0, description="When only decliners are eligible, re-offer after this long")
+    relationship_ttl_s: float = Field(default=30 * 86400, gt=0, description="How long a conversation remembers its last agent")
+    queues: dict[Slug, Queue]
+    routes: list[Route] = Field(default_factory=list)
+    default_queue: Slug
+
+    @model_validator(mode="after")
+    def _references_exist(self) -> Policy:
+        if self.default_tier not in self.tiers:
+            raise ValueError(f"default_tier {self.default_tier!r} is not in tiers")
+        if self.default_queue not in self.queues:
+            raise ValueError(f"default_queue {self.default_queue!r} is not a queue")
+        for r in self.routes:
+            if r.queue not in self.queues:
+                raise ValueError(f"route for intent {r.intent!r} names unknown queue {r.queue!r}")
+        for name, q in self.queues.items():
+            unknown = set(q.channels) - set(self.channels)
+            if unknown:
+                raise ValueError(f"queue {name!r} uses unknown channel(s) {sorted(unknown)}")
+            for ch in q.sla:
+                if ch not in q.channels:
+                    raise ValueError(f"queue {name!r} has an SLA for channel {ch!r} it does not serve")
+        for name in self.queues:
+            self._check_overflow_chain(name)
+        return self
+
+    def _check_overflow_chain(self, name: str) -> None:
+        seen = [name]
+        q = self.queues[name]
+        while q.overflow_queue:
+            target = q.overflow_queue
+            if target not in self.queues:
+                raise ValueError(f"queue {seen[-1]!r} overflows to unknown queue {target!r}")
+            missing = set(q.channels) - set(self.queues[target].channels)
+            if missing:
+                raise ValueError(f"overflow queue {target!r} does not serve {sorted(missing)} of {seen[-1]!r}")
+            if target in seen:
+                raise ValueError(f"overflow queues form a loop: {' -> '.join([*seen, target])}")
+            seen.append(target)
+            q = self.queues[target]
+
+    def queue_for(self, intent: str, channel: str) -> str:
+        """Most specific route wins: (intent, channel), then intent, then the default."""
+        for r in self.routes:
+            if r.intent == intent and r.channel == channel:
+                return r.queue
+        for r in self.routes:
+            if r.intent == intent and r.channel is None:
+                return r.queue
+        return self.default_queue
+
+    def priority_offset_ms(self, tier: str, intent: str, priority: int = 0) -> int:
+        """How far ahead of its arrival time a contact sorts.
+
+        With linear aging, effective priority is weight + rate*wait, so ordering by
+        `enqueue_ms - weight/rate` is right at every instant without rescans.
+        Tier-neutral intents (complaints) ignore tier: wait alone orders them.
+        """
+        weight = 0.0 if intent in self.tier_neutral_intents else self.tiers.get(tier, 0.0)
+        weight += priority * 10
+        return int(weight * 1000 / self.aging_rate)
+
+    def compile_for_redis(self) -> dict:
+        """What the Lua transitions read. `steps` stays a count (other scripts use it);
+        `step_timeout_ms[i]` is how long a contact stays in step i (-1: for good)."""
+        return {
+            "channels": {
+                n: {"cost": c.cost, "blocks": c.blocks, "wrapup_ms": int(c.wrapup_s * 1000)}
+                for n, c in self.channels.items()
+            },
+            "queues": {n: _compile_queue(q) for n, q in self.queues.items()},
+            "offer_timeout_ms": int(self.offer_timeout_s * 1000),
+            "max_missed_offers": self.max_missed_offers,
+            "reoffer_delay_ms": int(self.reoffer_delay_s * 1000),
+            "relationship_ttl_s": int(self.relationship_ttl_s),
+        }
+
+
+def _ms(seconds: float | None) -> int:
+    return -1 if seconds is None else int(seconds * 1000)
+
+
+def _compile_queue(q: Queue) -> dict:
+    last = len(q.steps) - 1
+    return {
+        "channels": q.channels,
+        "strategy": q.strategy,
+        "steps": len(q.steps),
+        "step_timeout_ms": [-1 if i == last else _ms(s.timeout_s) for i, s in enumerate(q.steps)],
+        "step_skip": [s.skip_if_no_eligible for s in q.steps],
+        "preferred_ms": _ms(q.preferred_agent_s),
+        "max_waiting": -1 if q.max_waiting is None else q.max_waiting,
+        "max_wait_ms": _ms(q.max_wait_s),
+        "overflow_queue": q.overflow_queue or "",
+        "overflow_action": q.overflow_action or "",
+    }
+
+
+def qualifications(policy: Policy, skills: dict[str, int]) -> list[dict]:
+    """The (queue, step) pools an agent with `skills` belongs to, with a skill score
+    (sum of the step's skill levels) for the most-skilled strategy."""
+    quals = []
+    for qname, queue in policy.queues.items():
+        for i, step in enumerate(queue.steps):
+            if all(skills.get(s.skill, 0) >= s.min_level for s in step.skills):
+                score = sum(skills.get(s.skill, 0) for s in step.skills)
+                quals.append({"q": qname, "s": i, "sk": score})
+    return quals
+
+
+DEFAULT_POLICY_FILE = Path(__file__).with_name("policy.yaml")
+
+
+def read_policy_file(path) -> tuple[str, Policy]:
+    """The file's content hash (which file version is installed) and its policy."""
+    with open(path, "rb") as f:
+        raw = f.read()
+    return hashlib.sha256(raw).hexdigest(), Policy.model_validate(yaml.safe_load(raw))
