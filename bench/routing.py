@@ -32,8 +32,8 @@ from redis import Redis
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from services.router.adapters.state import SCRIPTS, _lua  # noqa: E402
-
+from services.router.adapters.keys import CONSTANTS, key  # noqa: E402
+from services.router.adapters.store import SCRIPTS, script_source  # noqa: E402
 from shared.policy import Policy, qualifications  # noqa: E402
 
 QUEUES = [f"q{i}" for i in range(10)]
@@ -51,8 +51,7 @@ BATCH = 500
 
 class Lua:
     def __init__(self, redis: Redis):
-        common = _lua("common")
-        self.scripts = {n: redis.register_script(common + "\n" + _lua(n)) for n in SCRIPTS}
+        self.scripts = {n: redis.register_script(script_source(n)) for n in SCRIPTS}
 
     def __call__(self, name: str, *args, client=None):
         return self.scripts[name](keys=[], args=["", *args], client=client)
@@ -94,7 +93,7 @@ def contact_spec(rng: random.Random, queue: str) -> str:
 def setup(redis: Redis, lua: Lua, n: int, rng: random.Random) -> dict[str, str]:
     """n busy agents, n waiting contacts. Returns agent -> the contact it holds."""
     redis.flushdb()
-    redis.set("or:policy", json.dumps(POLICY.compile_for_redis()))
+    redis.set(CONSTANTS["policy"], json.dumps(POLICY.compile_for_redis()))
     for start in range(0, n, BATCH):
         pipe = redis.pipeline(transaction=False)
         for i in range(start, min(n, start + BATCH)):
@@ -107,26 +106,26 @@ def setup(redis: Redis, lua: Lua, n: int, rng: random.Random) -> dict[str, str]:
     for start in range(0, 2 * n, BATCH):  # the first ~n go to agents, the rest wait
         pipe = redis.pipeline(transaction=False)
         for i in range(start, min(2 * n, start + BATCH)):
-            lua("enqueue_contact", f"or:seen:b:{i}", f"c{i}", contact_spec(rng, rng.choice(QUEUES)), client=pipe)
+            lua("enqueue_contact", key("seen", "b", i), f"c{i}", contact_spec(rng, rng.choice(QUEUES)), client=pipe)
         pipe.execute()
     held = {}
     for start in range(0, n, BATCH):  # accept every offer: all agents busy
         ids = [f"a{i}" for i in range(start, min(n, start + BATCH))]
         pipe = redis.pipeline(transaction=False)
         for aid in ids:
-            pipe.smembers(f"or:agent:{aid}:offers")
+            pipe.smembers(key("agent_offers", aid))
         offers = pipe.execute()
         pipe = redis.pipeline(transaction=False)
         for aid, oids in zip(ids, offers):
             for oid in oids:
                 lua("accept_offer", oid.decode(), aid, client=pipe)
-                held[aid] = redis.hget(f"or:offer:{oid.decode()}", "contact").decode()
+                held[aid] = redis.hget(key("offer", oid.decode()), "contact").decode()
         pipe.execute()
     return held
 
 
 def waiting(redis: Redis) -> int:
-    return sum(redis.zcard(f"or:wait:{q}:{s}:chat") for q in QUEUES for s in (0, 1))
+    return sum(redis.zcard(key("wait", q, s, "chat")) for q in QUEUES for s in (0, 1))
 
 
 def timed(fn, *args) -> tuple[float, object]:
@@ -143,22 +142,22 @@ def measure(redis: Redis, lua: Lua, held: dict[str, str], rounds: int, rng: rand
         aid = rng.choice(busy)
         us, _ = timed(lua, "complete_contact", held.pop(aid), aid, "")
         lat["free"].append(us)
-        oids = redis.smembers(f"or:agent:{aid}:offers")
+        oids = redis.smembers(key("agent_offers", aid))
         if oids:
             oid = oids.pop().decode()
-            held[aid] = redis.hget(f"or:offer:{oid}", "contact").decode()
+            held[aid] = redis.hget(key("offer", oid), "contact").decode()
             us, _ = timed(lua, "accept_offer", oid, aid)
             lat["accept"].append(us)
         else:
             busy.remove(aid)
         seq += 1
-        us, _ = timed(lua, "enqueue_contact", f"or:seen:m:{seq}", f"m{seq}", contact_spec(rng, rng.choice(QUEUES)))
+        us, _ = timed(lua, "enqueue_contact", key("seen", "m", seq), f"m{seq}", contact_spec(rng, rng.choice(QUEUES)))
         lat["arrive"].append(us)
-        if redis.hget(f"or:contact:m{seq}", "state") == b"offered":
+        if redis.hget(key("contact", f"m{seq}"), "state") == b"offered":
             # an idle agent took it at once: accept so every agent stays busy
-            o = redis.hgetall(f"or:offer:{redis.hget(f'or:contact:m{seq}', 'offer').decode()}")
+            o = redis.hgetall(key("offer", redis.hget(key("contact", f"m{seq}"), "offer").decode()))
             a = o[b"agent"].decode()
-            lua("accept_offer", redis.hget(f"or:contact:m{seq}", "offer").decode(), a)
+            lua("accept_offer", redis.hget(key("contact", f"m{seq}"), "offer").decode(), a)
             held[a] = f"m{seq}"
             if a not in busy:
                 busy.append(a)

@@ -34,6 +34,14 @@ def _lua(name: str) -> str:
     return resources.files("services.router.adapters.lua").joinpath(f"{name}.lua").read_text()
 
 
+def script_source(name: str, dedupe_ttl_s: int = DEDUPE_TTL_S) -> str:
+    """A transition's full Lua: the generated key layout, common.lua, the script."""
+    prelude = keys.lua_prelude() + f"local DEDUPE_TTL_S = {int(dedupe_ttl_s)}\n"
+    if name == "install_policy":  # needs only the key names
+        return prelude + _lua(name)
+    return prelude + _lua("common") + "\n" + _lua(name)
+
+
 def token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
@@ -44,10 +52,8 @@ class RoutingStore:
         self.redis = redis
         self._now_ms = now_ms  # tests inject a clock; production uses Redis TIME
         self.presence_timeout_ms = presence_timeout_ms  # armed at login and by heartbeats
-        prelude = keys.lua_prelude() + f"local DEDUPE_TTL_S = {int(dedupe_ttl_s)}\n"
-        common = prelude + _lua("common")
-        self._scripts = {n: redis.register_script(common + "\n" + _lua(n)) for n in SCRIPTS}
-        self._install = redis.register_script(prelude + _lua("install_policy"))
+        self._scripts = {n: redis.register_script(script_source(n, dedupe_ttl_s)) for n in SCRIPTS}
+        self._install = redis.register_script(script_source("install_policy", dedupe_ttl_s))
         self.transcripts = TranscriptStore(redis, keys.PREFIX)
 
     async def _run(self, name: str, *args: Any) -> str:
