@@ -4,10 +4,10 @@ VENV        := .venv
 PY          := $(VENV)/bin/python
 PYTEST_ARGS ?=
 
-.PHONY: help install constraints test infra-up infra-down up down bench bench-routing bench-channels compose-check
+.PHONY: help install constraints test infra-up infra-down up down bench bench-routing bench-channels bench-e2e compose-check
 
 help:
-	@echo "make install | test [PYTEST_ARGS=...] | up | down | infra-up | infra-down | bench | compose-check | constraints"
+	@echo "make install | test [PYTEST_ARGS=...] | up | down | infra-up | infra-down | bench | bench-e2e [BENCH_ARGS=...] | compose-check | constraints"
 
 # A stamp file, so `make test` reinstalls only when the dependency pins change.
 install: $(VENV)/.installed
@@ -65,6 +65,17 @@ bench-channels: install
 
 bench-routing: install
 	$(PY) bench/routing.py
+
+# The router process as `make up` runs it, under simulated agents and Poisson traffic,
+# beside a baseline Kafka relay; on a Kafka + Redis of its own. BENCH_ARGS e.g.
+# --scenarios 200x20,burst --duration 20 (see bench/e2e.py).
+BENCH_E2E_STATE := .omniroute/bench-e2e-infra
+BENCH_ARGS ?=
+bench-e2e: install
+	$(PY) deploy/local/infra.py --state-dir $(BENCH_E2E_STATE) up
+	set -a; . $(BENCH_E2E_STATE)/infra.env; set +a; \
+	  $(PY) bench/e2e.py $(BENCH_ARGS); \
+	  rc=$$?; $(PY) deploy/local/infra.py --state-dir $(BENCH_E2E_STATE) down; exit $$rc
 
 compose-check:
 	docker-compose config -q

@@ -21,6 +21,7 @@ from shared.cloudevents import Envelope, InvalidEvent, decode
 from shared.kafka import dead_letter
 
 Handler = Callable[[Envelope], Awaitable[object]]
+BatchHandler = Callable[[list[tuple[ConsumerRecord, Envelope]]], Awaitable[object]]
 TRANSIENT = (RedisConnectionError, RedisTimeoutError, ConnectionError, OSError, asyncio.TimeoutError)
 MAX_ATTEMPTS = 3
 
@@ -44,11 +45,13 @@ async def _consume(consumer: AIOKafkaConsumer, one: Callable[[ConsumerRecord], A
             await consumer.commit({TopicPartition(tp.topic, tp.partition): records[-1].offset + 1})
 
 
-async def _attempt(event: Envelope, handle: Handler, logger, names: tuple[str, str], final=()) -> object:
+async def _attempt(event, handle: Handler, logger, names: tuple[str, str], final=(), **about) -> object:
     """`handle(event)` until it succeeds. Infrastructure outages are waited out (the event
     is never skipped for those); any other error is retried MAX_ATTEMPTS times, then
-    raised. Errors of the `final` types are raised at once."""
+    raised. Errors of the `final` types are raised at once. `about`: what to log (the
+    event's type and id by default)."""
     paused, failed = names
+    about = about or {"type": event.type, "id": event.id}
     attempts, delay = 0, 0.2
     while True:
         try:
@@ -56,10 +59,10 @@ async def _attempt(event: Envelope, handle: Handler, logger, names: tuple[str, s
         except final:
             raise
         except TRANSIENT as exc:
-            logger.warning(paused, type=event.type, error=repr(exc), retry_in=delay)
+            logger.warning(paused, error=repr(exc), retry_in=delay, **about)
         except Exception:
             attempts += 1
-            logger.exception(failed, type=event.type, id=event.id, attempt=attempts)
+            logger.exception(failed, attempt=attempts, **about)
             if attempts >= MAX_ATTEMPTS:
                 raise
         await asyncio.sleep(delay)
@@ -97,6 +100,34 @@ async def run_view(consumer: AIOKafkaConsumer, handle: Handler, service: str) ->
     after MAX_ATTEMPTS so a view never stalls the figures behind it."""
     logger = log.get(f"{service}.view")
     await _consume(consumer, lambda record: _view_one(record, handle, logger), max_records=500)
+
+
+async def run_view_batches(consumer: AIOKafkaConsumer, handle: BatchHandler, service: str,
+                           linger_s: float = 0.0) -> None:
+    """A read-only view that takes each fetched batch whole, so its writes can be merged:
+    `handle` gets [(record, event)] of the valid events in the order fetched, per
+    partition. Failures are handled as in `run_view`; `linger_s` between fetches lets
+    a batch grow (fewer, larger writes) at the price of that much delay."""
+    logger = log.get(f"{service}.view")
+    while True:
+        fetched = await consumer.getmany(timeout_ms=500, max_records=2000)
+        batch = [(record, event) for records in fetched.values() for record in records
+                 if (event := _decoded(record)) is not None]
+        if batch:
+            with contextlib.suppress(Exception):  # still failing after MAX_ATTEMPTS: the view moves on
+                await _attempt(batch, handle, logger, ("view_paused", "view_handler_failed"), events=len(batch))
+        if fetched:
+            await consumer.commit({TopicPartition(tp.topic, tp.partition): records[-1].offset + 1
+                                   for tp, records in fetched.items()})
+        if linger_s:
+            await asyncio.sleep(linger_s)
+
+
+def _decoded(record: ConsumerRecord) -> Envelope | None:
+    try:
+        return decode(record.key, record.value, record.headers)
+    except InvalidEvent:
+        return None
 
 
 async def _view_one(record: ConsumerRecord, handle: Handler, logger) -> None:

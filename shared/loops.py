@@ -48,18 +48,22 @@ class Loop:
 
 
 class Consumer:
-    """A Kafka consumer feeding the bus. `dead_letter_with` (a producer): a record that
+    """A Kafka consumer feeding a handler. `dead_letter_with` (a producer): a record that
     can't be handled goes to the dead-letter topic and the consumer moves on (the
     routing consumer); without it the record is logged and skipped (read-side views)."""
 
-    def __init__(self, name: str, consumer: AIOKafkaConsumer, handle, dead_letter_with=None):
+    def __init__(self, name: str, consumer: AIOKafkaConsumer, handle, dead_letter_with=None,
+                 batches_every_s: float | None = None):
         self.name, self.consumer, self.handle, self.producer = name, consumer, handle, dead_letter_with
+        self.batches_every_s = batches_every_s  # set: `handle` takes whole batches (read-side views)
         self.task: asyncio.Task | None = None
 
     async def start(self) -> None:
         await self.consumer.start()
         if self.producer is not None:
             run = consumer_loop.run(self.consumer, self.producer, self.handle, self.name)
+        elif self.batches_every_s is not None:
+            run = consumer_loop.run_view_batches(self.consumer, self.handle, self.name, self.batches_every_s)
         else:
             run = consumer_loop.run_view(self.consumer, self.handle, self.name)
         self.task = asyncio.create_task(run, name=self.name)

@@ -1,5 +1,6 @@
 """12-factor settings shared by every service (prefix OMNIROUTE_)."""
 
+from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -8,6 +9,9 @@ class CommonSettings(BaseSettings):
 
     kafka_bootstrap: str = "127.0.0.1:9092"
     redis_url: str = "redis://127.0.0.1:6379/0"
+    # Connections per service process; a request finding all busy waits this long for one.
+    redis_max_connections: int = Field(default=64, ge=1)
+    redis_pool_timeout_s: float = Field(default=5.0, gt=0)
     topic_partitions: int = 3
     topic_replication: int = 1
     log_level: str = "INFO"

@@ -24,6 +24,9 @@ class SocketHub:
             return True
         return False
 
+    def has(self, owner: str) -> bool:
+        return owner in self._sockets
+
     def owners(self) -> list[str]:
         return list(self._sockets)
 

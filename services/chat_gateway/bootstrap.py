@@ -11,6 +11,7 @@ from shared.cloudevents import Envelope
 from shared.events import CHAT
 from shared.gateway import ChannelGateway
 from shared.loops import Loop
+from shared.redis_client import connect
 from shared.sockets import SocketHub
 
 from .adapters.store import ChatStore
@@ -54,7 +55,7 @@ class ChatService:
 
 
 def build(settings: ChatSettings) -> ChatService:
-    redis = Redis.from_url(settings.redis_url)
+    redis = connect(settings)
     gateway = ChatGateway(settings)
     deps = ChatDeps(publisher=gateway, store=ChatStore(redis), hub=SocketHub(), settings=settings)
     gateway.deps = deps

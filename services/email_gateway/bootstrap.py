@@ -15,6 +15,7 @@ from shared.gateway import ChannelGateway
 from shared.lifecycle import cancel_tasks, stop_within
 from shared.loops import Loop
 from shared.policy import Policy, read_policy_file
+from shared.redis_client import connect
 
 from .adapters.cases import CaseStore
 from .adapters.imap import ImapMailbox
@@ -48,7 +49,7 @@ class EmailGateway(ChannelGateway):
 class EmailService:
     def __init__(self, settings: EmailSettings, redis: Redis | None = None, policy: Policy | None = None):
         self.settings = settings
-        self.redis = redis or Redis.from_url(settings.redis_url)
+        self.redis = redis or connect(settings)
         self.gateway = EmailGateway(settings)
         self.deps = EmailDeps(
             settings=settings, cases=CaseStore(self.redis), policy=policy or load_policy(settings.policy_file),

@@ -8,13 +8,13 @@ from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
 from aiokafka import AIOKafkaProducer
-from redis.asyncio import Redis
 
 from shared import topics
 from shared.kafka import make_consumer, make_producer, publish
 from shared.lifecycle import stop_within
 from shared.loops import Consumer, Loop
 from shared.policy import read_policy_file
+from shared.redis_client import connect
 from shared.sockets import SocketHub
 
 from .adapters.outbox import OutboxRelay
@@ -89,8 +89,8 @@ def bootstrap(settings: RouterSettings | None = None, *, store=None, publisher=N
     producer or loops): what handler and route tests with a fake store run."""
     settings = settings or RouterSettings()
     if store is None:
-        store = RoutingStore(Redis.from_url(settings.redis_url), presence_timeout_ms=settings.presence_timeout_ms,
-                             dedupe_ttl_s=settings.dedupe_ttl_s)
+        store = RoutingStore(connect(settings), presence_timeout_ms=settings.presence_timeout_ms,
+                             dedupe_ttl_s=settings.dedupe_ttl_s, retention_s=settings.retention_s)
     redis = getattr(store, "redis", None)  # a fake store has none: no outbox, no stats
     producer = make_producer(settings.kafka_bootstrap) if kafka else None
     deps = RouterDeps(
@@ -118,7 +118,7 @@ def _add_entrances(service: RoutingService, s: RouterSettings, producer: AIOKafk
     service.consumers = {
         "router": consumers.routing(bus, routing, producer),
         "desktop": consumers.desktop_feed(bus, desktop),
-        "stats": consumers.stats_projector(bus, stats),
+        "stats": consumers.stats_projector(bus, stats, s.stats_batch_ms / 1000),
     }
     lagging = {"router": (service.consumers["router"], s.router_group),
                "router-stats": (service.consumers["stats"], stats_group)}

@@ -28,6 +28,8 @@ class RouterSettings(CommonSettings):
     policy_poll_ms: int = 1_000
     # How long an event id is remembered to drop a redelivery (Kafka's retention or more).
     dedupe_ttl_s: int = Field(default=7 * 86_400, gt=0)
+    # How long a finished contact (and its offers) stays readable before it expires.
+    retention_s: int = Field(default=3 * 86_400, gt=0)
 
     # -- ops --
     # Abandons quicker than this are excluded from service level and abandon rate.
@@ -36,6 +38,8 @@ class RouterSettings(CommonSettings):
     stats_timezone: str = "UTC"
     # How often stats are recomputed, exported and pushed to WebSocket subscribers.
     stats_interval_ms: int = 1000
+    # The stats projector takes events in batches this far apart: fewer, larger writes.
+    stats_batch_ms: int = Field(default=250, ge=0)
     # Read-only token for supervisors (stats, staffing, ops page); the admin token works too.
     ops_token: str | None = None
     # Signs survey links; gateways minting links (shared.survey) need the same secret.

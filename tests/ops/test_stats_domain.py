@@ -12,6 +12,7 @@ from services.router.domain.ops.stats import (
     Ctx,
     Totals,
     figures,
+    live_of,
     occupancy,
     patience_s,
     project,
@@ -107,7 +108,7 @@ def test_report_counts_open_intervals_inside_the_window():
     work = {"c": {"agent": "a", "at": now - 30_000, "cost": 100}}
     r = report.build(now, UTC_TZ, {("support", "voice"): (20.0, 80.0)},
                      {("support", "voice"): (Totals(), Totals()), ("_", "_"): (Totals(), Totals())},
-                     {("support", "voice"): (1, now - 12_000)}, agents, work, {})
+                     {("support", "voice"): (1, now - 12_000)}, live_of(agents, work), {})
     assert r["center"]["15m"]["occupancy"] == 0.5
     assert r["center"]["agents"] == {"available": 0, "busy": 1, "wrapup": 0, "not_ready": 1, "offline": 0}
     assert r["queues"][0]["longest_wait_s"] == 12.0

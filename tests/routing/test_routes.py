@@ -51,7 +51,7 @@ async def test_agents_act_only_on_their_own_work(api):
     api.store.add_contact("c1")
     api.store.add_offer("of-1", "c1", "bob")
     r = await api.post("/v1/offers/of-1/accept", headers=ann)
-    assert (r.status_code, r.json()["detail"]) == (403, "agents can act only on their own work")
+    assert (r.status_code, r.json()["detail"]) == (403, "this offer belongs to another agent")
     assert (await api.post("/v1/offers/of-9/accept", headers=ann)).status_code == 404
     assert (await api.get("/v1/contacts/c1", headers=ann)).status_code == 403
 

@@ -24,20 +24,25 @@ SCRIPTS = (
     "enqueue_contact", "upsert_agent", "set_agent_state", "accept_offer",
     "decline_offer", "complete_contact", "fire_timer", "end_contact", "heartbeat", "update_contact",
 )
-HISTORY_KEEP = 50  # a customer's recent contacts the desktop shows
+STANDALONE = ("install_policy", "heartbeat")  # scripts without common.lua
+HISTORY_KEEP = 50
+TOKENS_CACHED = 20_000  # agent tokens remembered per process (then forgotten at once)  # a customer's recent contacts the desktop shows
 JOINED_TTL_S = 86_400
 # Event dedupe markers outlive any redelivery: Kafka keeps records 7 days by default.
 DEDUPE_TTL_S = 7 * 86_400
+# Finished contacts and closed offers are kept this long, then expire.
+RETENTION_S = 3 * 86_400
 
 
 def _lua(name: str) -> str:
     return resources.files("services.router.adapters.lua").joinpath(f"{name}.lua").read_text()
 
 
-def script_source(name: str, dedupe_ttl_s: int = DEDUPE_TTL_S) -> str:
-    """A transition's full Lua: the generated key layout, common.lua, the script."""
-    prelude = keys.lua_prelude() + f"local DEDUPE_TTL_S = {int(dedupe_ttl_s)}\n"
-    if name == "install_policy":  # needs only the key names
+def script_source(name: str, dedupe_ttl_s: int = DEDUPE_TTL_S, retention_s: int = RETENTION_S) -> str:
+    """A transition's full Lua: the generated key layout and lifetimes, common.lua, the script."""
+    prelude = (keys.lua_prelude() + f"local DEDUPE_TTL_S = {int(dedupe_ttl_s)}\n"
+               f"local RETENTION_S = {int(retention_s)}\n")
+    if name in STANDALONE:  # need only the key names
         return prelude + _lua(name)
     return prelude + _lua("common") + "\n" + _lua(name)
 
@@ -48,13 +53,15 @@ def token_hash(token: str) -> str:
 
 class RoutingStore:
     def __init__(self, redis: Redis, now_ms=None, presence_timeout_ms: int = 30_000,
-                 dedupe_ttl_s: int = DEDUPE_TTL_S):
+                 dedupe_ttl_s: int = DEDUPE_TTL_S, retention_s: int = RETENTION_S):
         self.redis = redis
         self._now_ms = now_ms  # tests inject a clock; production uses Redis TIME
         self.presence_timeout_ms = presence_timeout_ms  # armed at login and by heartbeats
-        self._scripts = {n: redis.register_script(script_source(n, dedupe_ttl_s)) for n in SCRIPTS}
-        self._install = redis.register_script(script_source("install_policy", dedupe_ttl_s))
+        self.retention_s = retention_s
+        self._scripts = {n: redis.register_script(script_source(n, dedupe_ttl_s, retention_s)) for n in SCRIPTS}
+        self._install = redis.register_script(script_source("install_policy"))
         self.transcripts = TranscriptStore(redis, keys.PREFIX)
+        self._token_owners: dict[str, str] = {}
 
     async def _run(self, name: str, *args: Any) -> str:
         now = "" if self._now_ms is None else str(int(self._now_ms()))
@@ -159,8 +166,17 @@ class RoutingStore:
         await self.redis.set(key("token", token_hash(token)), agent_id)
 
     async def agent_for_token(self, token: str) -> str | None:
-        aid = await self.redis.get(key("token", token_hash(token)))
-        return aid.decode() if aid else None
+        """Tokens never change owner, so a known one is answered from memory."""
+        digest = token_hash(token)
+        if digest in self._token_owners:
+            return self._token_owners[digest]
+        aid = await self.redis.get(key("token", digest))
+        if aid is None:
+            return None
+        if len(self._token_owners) >= TOKENS_CACHED:
+            self._token_owners.clear()
+        self._token_owners[digest] = aid.decode()
+        return aid.decode()
 
     async def pending_offers(self, agent_id: str) -> list[OfferRecord]:
         ids = sorted(m.decode() for m in await self.redis.smembers(key("agent_offers", agent_id)))
@@ -174,14 +190,23 @@ class RoutingStore:
     async def heartbeat(self, agent_id: str, timeout_ms: int | None = None) -> str:
         return await self._run("heartbeat", agent_id, str(timeout_ms or self.presence_timeout_ms))
 
-    async def logged_in_agents(self, batch: int = 500):
-        """Every logged-in agent, read in pipelined batches (bounded connections)."""
-        ids = await self.agent_ids()
-        for i in range(0, len(ids), batch):
-            chunk = ids[i:i + batch]
-            for aid, raw in zip(chunk, await self._hashes([key("agent", a) for a in chunk]), strict=True):
-                if raw and raw.get("state", "offline") != "offline":
-                    yield AgentRecord.from_fields(aid, raw)
+    async def staffing(self, policy: Policy) -> dict[tuple[str, str], dict[str, int]]:
+        """{(queue, channel): {"staffed": n, "available": n}} from the size of each step's
+        staff set (logged-in agents who meet the step) and pool (those who could take a
+        contact now): one pipelined round trip of queues x steps x channels cardinalities,
+        whatever the number of agents. Per pair, the largest step counts: exact when each
+        step relaxes the one before (the usual shape), a lower bound otherwise."""
+        cells = [(q, s, ch) for q, qp in policy.queues.items() for s in range(len(qp.steps)) for ch in qp.channels]
+        async with self.redis.pipeline(transaction=False) as pipe:
+            for q, s, ch in cells:
+                pipe.scard(key("staff", q, s, ch)).zcard(key("pool", q, s, ch))
+            sizes = await pipe.execute()
+        out = {(q, ch): {"staffed": 0, "available": 0} for q, qp in policy.queues.items() for ch in qp.channels}
+        for i, (q, _, ch) in enumerate(cells):
+            counts = out[(q, ch)]
+            counts["staffed"] = max(counts["staffed"], sizes[2 * i])
+            counts["available"] = max(counts["available"], sizes[2 * i + 1])
+        return out
 
     # -- offers -----------------------------------------------------------------
     async def get_offer(self, offer_id: str) -> OfferRecord | None:
@@ -219,7 +244,8 @@ class RoutingStore:
         """Remember a customer's contact for the desktop's context, keeping the newest."""
         history = key("customer_history", customer_id)
         async with self.redis.pipeline(transaction=True) as pipe:  # one round trip
-            await pipe.zadd(history, {contact_id: at_s}).zremrangebyrank(history, 0, -HISTORY_KEEP - 1).execute()
+            pipe.zadd(history, {contact_id: at_s}).zremrangebyrank(history, 0, -HISTORY_KEEP - 1)
+            await pipe.expire(history, self.retention_s).execute()
 
     async def history(self, customer_id: str, limit: int = 10) -> list[tuple[str, float]]:
         """(contact id, at) newest first."""

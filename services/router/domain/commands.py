@@ -41,8 +41,9 @@ class FeedDesktop(Message):
 
 @dataclass(frozen=True)
 class ProjectStats(Message):
-    """Any event: fold it into the service-level aggregates."""
-    event: Envelope
+    """A fetched batch of events: fold them into the service-level aggregates."""
+    events: list[tuple[str, int, Envelope]]  # (topic:partition, offset, event) in fetch order
+    highwater: dict[str, int] = field(default_factory=dict)  # per topic:partition
 
 
 # -- agents ------------------------------------------------------------------------------

@@ -20,5 +20,12 @@ def desktop_feed(bus: MessageBus, consumer: AIOKafkaConsumer) -> Consumer:
     return Consumer("router-desktop", consumer, lambda event: bus.handle(FeedDesktop(event)))
 
 
-def stats_projector(bus: MessageBus, consumer: AIOKafkaConsumer) -> Consumer:
-    return Consumer("router-stats", consumer, lambda event: bus.handle(ProjectStats(event)))
+def stats_projector(bus: MessageBus, consumer: AIOKafkaConsumer, every_s: float) -> Consumer:
+    """Whole batches, `every_s` apart: the aggregates take one write per batch."""
+
+    async def project(batch) -> None:
+        events = [(f"{r.topic}:{r.partition}", r.offset, event) for r, event in batch]
+        highwater = {f"{tp.topic}:{tp.partition}": consumer.highwater(tp) for tp in consumer.assignment()}
+        await bus.handle(ProjectStats(events, {k: v for k, v in highwater.items() if v is not None}))
+
+    return Consumer("router-stats", consumer, project, batches_every_s=every_s)

@@ -91,14 +91,6 @@ async def list_agent_contacts(msg: c.ListAgentContacts, deps: RouterDeps) -> lis
     return await deps.store.agent_contacts(msg.agent_id)
 
 
-async def _offer_owner(deps: RouterDeps, offer_id: str, caller: c.Caller) -> str:
-    offer = await deps.store.get_offer(offer_id)
-    if offer is None:
-        raise NotFound("offer not found")
-    require_agent(caller, offer.agent)
-    return offer.agent
-
-
 async def accept_offer(msg: c.AcceptOffer, deps: RouterDeps) -> str:
     agent_id = await _offer_owner(deps, msg.offer_id, msg.caller)
     return raise_for(await deps.store.accept_offer(msg.offer_id, agent_id), OFFER_REFUSALS)
@@ -107,3 +99,14 @@ async def accept_offer(msg: c.AcceptOffer, deps: RouterDeps) -> str:
 async def decline_offer(msg: c.DeclineOffer, deps: RouterDeps) -> str:
     agent_id = await _offer_owner(deps, msg.offer_id, msg.caller)
     return raise_for(await deps.store.decline_offer(msg.offer_id, agent_id, msg.reason), OFFER_REFUSALS)
+
+
+async def _offer_owner(deps: RouterDeps, offer_id: str, caller: c.Caller) -> str:
+    """Who answers: the calling agent (the transition refuses another's offer), or for an
+    admin the agent the offer is for."""
+    if not caller.admin:
+        return caller.agent_id
+    offer = await deps.store.get_offer(offer_id)
+    if offer is None:
+        raise NotFound("offer not found")
+    return offer.agent

@@ -120,8 +120,12 @@ async def get_contact(msg: c.GetContact, deps: RouterDeps) -> ContactRecord:
 
 
 async def complete_contact(msg: c.CompleteContact, deps: RouterDeps) -> str:
-    contact = await assigned_contact(deps, msg.contact_id, msg.caller)
-    result = await deps.store.complete_contact(msg.contact_id, contact.agent, msg.disposition)
+    """An agent completes their own contact (the transition refuses anyone else's); an
+    admin completes it for the agent who has it."""
+    agent_id = msg.caller.agent_id
+    if msg.caller.admin:
+        agent_id = (await assigned_contact(deps, msg.contact_id, msg.caller)).agent
+    result = await deps.store.complete_contact(msg.contact_id, agent_id, msg.disposition)
     return raise_for(result, COMPLETE_REFUSALS)
 
 

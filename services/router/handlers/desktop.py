@@ -58,10 +58,12 @@ async def snapshot(deps: RouterDeps, agent_id: str) -> dict:
 # -- events ------------------------------------------------------------------------------
 async def offer_issued(env: Envelope, deps: RouterDeps) -> None:
     o = env.data
-    now = await deps.store.server_time_ms()
+    if not deps.desks.has(o.agent_id):  # the agent's desktop is on another replica, or closed
+        return
+    issued = int(env.time.timestamp() * 1000)  # the transition's clock, as expires_at_ms
     await deps.desks.send(o.agent_id, {
         "type": "offer", "offer_id": o.offer_id, "contact_id": o.contact_id, "channel": o.channel,
-        "queue": o.queue, "ttl_ms": max(0, o.expires_at_ms - now), "contact": await _summary(deps, o.contact_id),
+        "queue": o.queue, "ttl_ms": max(0, o.expires_at_ms - issued), "contact": await _summary(deps, o.contact_id),
     })
 
 
@@ -73,7 +75,8 @@ async def offer_closed(env: Envelope, deps: RouterDeps) -> None:
 
 async def contact_assigned(env: Envelope, deps: RouterDeps) -> None:
     a = env.data
-    await deps.desks.send(a.agent_id, {"type": "contact_assigned", "contact": await _summary(deps, a.contact_id)})
+    if deps.desks.has(a.agent_id):
+        await deps.desks.send(a.agent_id, {"type": "contact_assigned", "contact": await _summary(deps, a.contact_id)})
     if a.channel == CHAT:
         await announce_agent(deps, a.contact_id, a.agent_id)
 

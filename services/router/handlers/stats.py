@@ -8,12 +8,13 @@ from datetime import UTC, datetime
 
 from pydantic import ValidationError
 
+from shared.clock import now_ms
 from shared.cloudevents import Envelope
 from shared.events import SurveySubmitted, event_type
-from shared.policy import Policy
 from shared.survey import InvalidSurveyToken, verify
 
 from ..adapters import stats_metrics as metrics
+from ..adapters.stats_store import Record
 from ..domain import commands as c
 from ..domain.errors import Conflict, Forbidden, Invalid
 from ..domain.ops import report, stats, windows
@@ -28,30 +29,15 @@ def config(deps: RouterDeps) -> stats.Config:
                         costs={ch: cp.cost for ch, cp in policy.channels.items()})
 
 
-async def project_stats(msg: c.ProjectStats, deps: RouterDeps) -> bool:
-    env: Envelope = msg.event
-    at = int(env.time.timestamp() * 1000)
+async def project_stats(msg: c.ProjectStats, deps: RouterDeps) -> int:
+    """Returns how many events were new (the rest were repeats)."""
     cfg = config(deps)
-    done = await deps.stats.apply(f"{env.source}:{env.id}", env.type, env.data, at, cfg)
-    deps.board.projected += 1
-    if done is None:
-        return False
-    metrics.observe(env.type, env.data, at, done[1], cfg)
-    return True
-
-
-async def eligible_agents(deps: RouterDeps, policy: Policy) -> dict[tuple[str, str], dict[str, int]]:
-    """{(queue, channel): {"staffed": n, "available": n}} over logged-in agents."""
-    out = {(q, ch): {"staffed": 0, "available": 0} for q, qp in policy.queues.items() for ch in qp.channels}
-    async for agent in deps.store.logged_in_agents():
-        channels = set(agent.channels)
-        queues = {qual["q"] for qual in agent.quals}
-        for (q, ch), counts in out.items():
-            if q in queues and ch in channels:
-                counts["staffed"] += 1
-                if agent.state == "available" and agent.free >= policy.channels[ch].cost:
-                    counts["available"] += 1
-    return out
+    records = [Record(partition, offset, event) for partition, offset, event in msg.events]
+    done = await deps.stats.project(records, cfg, now_ms(), msg.highwater)
+    deps.board.projected += len(records)
+    for event, ctx, at in done:
+        metrics.observe(event.type, event.data, at, ctx, cfg)
+    return len(done)
 
 
 async def build_report(deps: RouterDeps) -> dict:
@@ -64,8 +50,8 @@ async def build_report(deps: RouterDeps) -> dict:
         sla[(q, ch)] = (s.target_s, s.percent) if s else (0.0, 0.0)
     buckets = await deps.stats.buckets([*pairs, stats.CENTER], now, windows.day_of(now, deps.tz))
     return report.build(
-        now, deps.tz, sla, buckets, await deps.stats.waiting(pairs), await deps.stats.agents(),
-        await deps.stats.work(), await eligible_agents(deps, policy))
+        now, deps.tz, sla, buckets, await deps.stats.waiting(pairs), await deps.stats.live(),
+        await deps.store.staffing(policy))
 
 
 async def refresh_stats(msg: c.RefreshStats, deps: RouterDeps) -> dict:

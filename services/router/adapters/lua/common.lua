@@ -31,6 +31,15 @@ local function first_time(key)
   return redis.call('SET', key, '1', 'NX', 'EX', DEDUPE_TTL_S) ~= false
 end
 
+-- A contact that ended (completed, abandoned, overflowed) and an offer that closed are
+-- kept RETENTION_S (a setting) for reports and late events, then expire; live ones never do.
+local function retire_contact(cid)
+  redis.call('EXPIRE', k_contact(cid), RETENTION_S)
+  redis.call('EXPIRE', k_contact_declined(cid), RETENTION_S)
+end
+
+local function retire_offer(oid) redis.call('EXPIRE', k_offer(oid), RETENTION_S) end
+
 local function arm(member, due) redis.call('ZADD', K_TIMERS, due, member) end
 local function disarm(member) redis.call('ZREM', K_TIMERS, member) end
 
@@ -53,7 +62,10 @@ local function load_agent(id)
   a.channels = cjson.decode(a.channels or '[]')
   a.quals = cjson.decode(a.quals or '[]')
   a.busy = cjson.decode(a.busy or '{}')
-  a.pools = cjson.decode(a.pools or '[]')
+  a.idx = cjson.decode(a.idx or '{}')
+  -- Agents indexed before `idx` existed listed their keys in `pools`: dropped, then rebuilt.
+  a.legacy = a.pools ~= nil
+  for _, key in ipairs(cjson.decode(a.pools or '[]')) do a.idx[key] = a.idx[key] or 'legacy' end
   return a
 end
 
@@ -116,42 +128,41 @@ local function drop_index(key, aid)
   else redis.call('SREM', key, aid) end
 end
 
--- Keep the agent in exactly the (queue, step, channel) pools it can take work from and
--- the staff sets it counts in. The keys are remembered on the agent so a policy change
--- (queues or channels removed) never leaves a stale entry behind.
+-- Keep the agent in exactly the (queue, step, channel) pools it can take work from (at
+-- the score its queue's strategy gives) and the staff sets it counts in. What was written
+-- last is remembered on the agent (`idx`: key -> score, or true for a staff set), so only
+-- what changed is written, and a policy change (queues or channels removed) never
+-- leaves a stale entry behind.
 local function refresh_pools(a)
-  local want, keys = {}, {}
+  local want = {}
   for _, qual in ipairs(a.quals) do
     local qp = POLICY.queues[qual.q]
     if qp then
       for _, ch in ipairs(qp.channels) do
-        local pool, staff = k_pool(qual.q, qual.s, ch), k_staff(qual.q, qual.s, ch)
-        if can_take(a, ch) then
-          redis.call('ZADD', pool, pool_score(a, qual, qp.strategy), a.id)
-          want[pool] = true
-          keys[#keys + 1] = pool
-        else
-          redis.call('ZREM', pool, a.id)
-        end
-        if a.state ~= 'offline' and has(a.channels, ch) then
-          redis.call('SADD', staff, a.id)
-          want[staff] = true
-          keys[#keys + 1] = staff
-        else
-          redis.call('SREM', staff, a.id)
-        end
+        if can_take(a, ch) then want[k_pool(qual.q, qual.s, ch)] = pool_score(a, qual, qp.strategy) end
+        if a.state ~= 'offline' and has(a.channels, ch) then want[k_staff(qual.q, qual.s, ch)] = true end
       end
     end
   end
-  for _, key in ipairs(a.pools) do
-    if not want[key] then drop_index(key, a.id) end
+  local changed = false
+  for key, v in pairs(want) do
+    if a.idx[key] ~= v then
+      if v == true then redis.call('SADD', key, a.id) else redis.call('ZADD', key, v, a.id) end
+      changed = true
+    end
   end
-  a.pools = keys
-  redis.call('HSET', k_agent(a.id), 'pools', #keys > 0 and cjson.encode(keys) or '[]')
+  for key in pairs(a.idx) do
+    if want[key] == nil then drop_index(key, a.id); changed = true end
+  end
+  if changed then
+    a.idx = want
+    redis.call('HSET', k_agent(a.id), 'idx', cjson.encode(want))
+  end
+  if a.legacy then redis.call('HDEL', k_agent(a.id), 'pools'); a.legacy = false end
 end
 
 local function leave_pools(a)
-  for _, key in ipairs(a.pools) do drop_index(key, a.id) end
+  for key in pairs(a.idx) do drop_index(key, a.id) end
   for _, qual in ipairs(a.quals) do
     local qp = POLICY.queues[qual.q]
     if qp then
@@ -161,8 +172,9 @@ local function leave_pools(a)
       end
     end
   end
-  a.pools = {}
-  redis.call('HSET', k_agent(a.id), 'pools', '[]')
+  a.idx = {}
+  redis.call('HSET', k_agent(a.id), 'idx', '{}')
+  if a.legacy then redis.call('HDEL', k_agent(a.id), 'pools'); a.legacy = false end
 end
 
 local function save_agent_load(a)
@@ -373,6 +385,7 @@ local function overflow(c, reason)
   end
   c.state = 'overflowed'
   redis.call('HSET', k_contact(c.id), 'state', 'overflowed', 'ended_at', NOW, 'end_reason', reason)
+  retire_contact(c.id)
   emit('contact.overflowed', c.id, {contact_id = c.id, queue = c.queue, channel = c.channel,
     reason = reason, action = qp.overflow_action, wait_ms = NOW - c.enqueued_at})
 end
@@ -415,6 +428,7 @@ local function close_offer(oid, o, outcome, reason, defer)
   local a = load_agent(o.agent)
   local c = load_contact(o.contact)
   redis.call('HSET', k_offer(oid), 'state', outcome)
+  retire_offer(oid)
   disarm('offer:' .. oid)
   redis.call('SREM', k_agent_offers(o.agent), oid)
   redis.call('SADD', k_contact_declined(o.contact), o.agent)

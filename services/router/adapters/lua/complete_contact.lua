@@ -7,6 +7,7 @@ if c.state == 'completed' then return 'ok' end
 if c.state ~= 'assigned' then return 'gone' end
 local a = load_agent(aid)
 redis.call('HSET', k_contact(cid), 'state', 'completed', 'completed_at', NOW, 'disposition', disposition)
+retire_contact(cid)
 redis.call('SREM', k_agent_contacts(aid), cid)
 emit('contact.completed', cid, {contact_id = cid, agent_id = aid, queue = c.queue,
   channel = c.channel, handle_ms = NOW - tonumber(c.assigned_at), disposition = disposition})

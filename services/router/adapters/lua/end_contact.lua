@@ -13,6 +13,7 @@ if c.state == 'queued' or c.state == 'offered' then
     local o = hgetall(k_offer(c.offer))
     if o and o.state == 'pending' then close_offer(c.offer, o, 'expired', 'customer_left') end
   end
+  retire_contact(cid)
   return 'abandoned'
 end
 redis.call('HSET', k_contact(cid), 'customer_left', NOW)

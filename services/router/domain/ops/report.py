@@ -6,31 +6,27 @@ from __future__ import annotations
 from zoneinfo import ZoneInfo
 
 from . import staffing, windows
-from .stats import CENTER, Totals, figures, occupancy, open_time
+from .stats import CENTER, Live, Totals, figures, occupancy
 
 Pair = tuple[str, str]
 
 
-def agents_by_state(agents: dict[str, dict], work: dict[str, dict]) -> dict[str, int]:
-    working = {w["agent"] for w in work.values()}
+def agents_by_state(live: Live) -> dict[str, int]:
     out = {"available": 0, "busy": 0, "wrapup": 0, "not_ready": 0, "offline": 0}
-    for aid, a in agents.items():
-        state = "busy" if a["state"] == "available" and aid in working else a["state"]
-        out[state] = out.get(state, 0) + 1
+    for state, n in live.agents.items():
+        if n > 0:
+            out[state] = n
     return out
 
 
-def _occupancy(totals: Totals, agents: dict, work: dict, start: int, now: int) -> float | None:
-    def open_state(state):
-        return open_time([(a["since"], 1.0) for a in agents.values() if a["state"] == state], start, now)
-    busy = totals["work_ms"] + open_time([(x["at"], x["cost"] / 100) for x in work.values()], start, now)
-    return occupancy(busy, totals["available_ms"] + open_state("available"),
-                     totals["wrapup_ms"] + open_state("wrapup"))
+def _occupancy(totals: Totals, live: Live, start: int, now: int) -> float | None:
+    busy = totals["work_ms"] + live.open_ms("work", start, now)
+    return occupancy(busy, totals["available_ms"] + live.open_ms("available", start, now),
+                     totals["wrapup_ms"] + live.open_ms("wrapup", start, now))
 
 
 def build(now: int, tz: ZoneInfo, sla: dict[Pair, tuple[float, float]], buckets: dict[Pair, tuple[Totals, Totals]],
-          waiting: dict[Pair, tuple[int, int | None]], agents: dict[str, dict], work: dict[str, dict],
-          eligible: dict[Pair, dict[str, int]]) -> dict:
+          waiting: dict[Pair, tuple[int, int | None]], live: Live, eligible: dict[Pair, dict[str, int]]) -> dict:
     """`sla`: (threshold s, percent) per pair; `buckets`: (15 min, today) totals per pair."""
     recent_span_s = (now - windows.recent_start(now)) / 1000
     rows, advice = [], []
@@ -57,10 +53,10 @@ def build(now: int, tz: ZoneInfo, sla: dict[Pair, tuple[float, float]], buckets:
         "windows": {k: {"start_ms": v, "end_ms": now} for k, v in starts.items()},
         "queues": rows,
         "center": {
-            "agents": agents_by_state(agents, work),
+            "agents": agents_by_state(live),
             "waiting": sum(r["waiting"] for r in rows),
-            "15m": {**figures(center[0]), "occupancy": _occupancy(center[0], agents, work, starts["15m"], now)},
-            "today": {**figures(center[1]), "occupancy": _occupancy(center[1], agents, work, starts["today"], now)},
+            "15m": {**figures(center[0]), "occupancy": _occupancy(center[0], live, starts["15m"], now)},
+            "today": {**figures(center[1]), "occupancy": _occupancy(center[1], live, starts["today"], now)},
         },
         "staffing": advice,
     }

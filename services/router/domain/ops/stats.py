@@ -82,6 +82,7 @@ class SetOffer:
     offer_id: str
     queue: str
     channel: str
+    contact_id: str = ""
 
 
 Op = Add | SetContact | Waiting | Work | SetAgent | SetOffer
@@ -126,7 +127,7 @@ def _queued(d, at, ctx, cfg):
 
 
 def _offer_issued(d, at, ctx, cfg):
-    ops = [SetOffer(d.offer_id, d.queue, d.channel), *count(d.queue, d.channel, at, cfg, offers=1)]
+    ops = [SetOffer(d.offer_id, d.queue, d.channel, d.contact_id), *count(d.queue, d.channel, at, cfg, offers=1)]
     if ctx.contact and not ctx.contact.get("routed_at"):
         ops.append(SetContact(d.contact_id, {"routed_at": at}))
     return ops
@@ -268,6 +269,49 @@ def patience_s(t: Totals) -> float | None:
 def open_time(intervals: list[tuple[int, float]], window_start: int, now_ms: int) -> float:
     """ms of still-open intervals (start, weight) that fall inside the window."""
     return sum(w.overlap(start, now_ms, window_start, now_ms) * weight for start, weight in intervals)
+
+
+# -- what is open now, as aggregates ---------------------------------------------------
+OPEN_WEIGHT = 100  # open intervals are weighted in hundredths: agent states 100, work its cost
+
+
+@dataclass(frozen=True)
+class Live:
+    """Agents by state (busy: available with work) and, per kind of open interval
+    (available, wrapup, work), minute of start -> (sum of weights, sum of weight x start).
+    Kept up to date as intervals open and close, so a report never reads every agent."""
+
+    agents: dict[str, int]
+    open: dict[str, dict[int, tuple[int, int]]]
+
+    def open_ms(self, kind: str, window_start: int, now_ms: int) -> float:
+        """Weighted ms of the open intervals inside [window_start, now): exact because
+        windows start on a minute (an interval started in an earlier minute started
+        before the window)."""
+        total = 0
+        for minute, (n, s) in self.open.get(kind, {}).items():
+            total += n * now_ms - s if minute >= window_start else n * (now_ms - window_start)
+        return total / OPEN_WEIGHT
+
+
+def live_of(agents: dict[str, dict], work: dict[str, dict]) -> Live:
+    """The aggregates from per-agent states and open work (the definition they keep)."""
+    working = {x["agent"] for x in work.values()}
+    counts: dict[str, int] = {}
+    opened: dict[str, dict[int, tuple[int, int]]] = {k: {} for k in ("available", "wrapup", "work")}
+
+    def add(kind: str, start: int, weight: int) -> None:
+        n, s = opened[kind].get(w.minute_of(start), (0, 0))
+        opened[kind][w.minute_of(start)] = (n + weight, s + weight * start)
+
+    for aid, a in agents.items():
+        state = "busy" if a["state"] == "available" and aid in working else a["state"]
+        counts[state] = counts.get(state, 0) + 1
+        if a["state"] in ("available", "wrapup"):
+            add(a["state"], int(a["since"]), OPEN_WEIGHT)
+    for x in work.values():
+        add("work", int(x["at"]), int(x["cost"]))
+    return Live(agents=counts, open=opened)
 
 
 def occupancy(work_ms: float, available_ms: float, wrapup_ms: float) -> float | None:
