@@ -123,6 +123,21 @@ def start_router(env: dict, port: int, logs: Path, root: Path) -> subprocess.Pop
     raise TimeoutError("router not ready")
 
 
+def gc_pauses(url: str) -> dict:
+    """The router's garbage-collector pauses so far: count, and over 50 ms / 250 ms."""
+    text = httpx.get(f"{url}/metrics", follow_redirects=True, timeout=10).text
+    counts = {"n": 0, "over_50ms": 0, "over_250ms": 0}
+    for line in text.splitlines():
+        if line.startswith("omniroute_gc_pause_seconds_count"):
+            counts["n"] += int(float(line.split()[-1]))
+        for le, name in (("0.05", "over_50ms"), ("0.25", "over_250ms")):
+            if line.startswith("omniroute_gc_pause_seconds_bucket") and f'le="{le}"' in line:
+                counts[name] -= int(float(line.split()[-1]))
+    counts["over_50ms"] += counts["n"]
+    counts["over_250ms"] += counts["n"]
+    return counts
+
+
 async def stats_latency(url: str, samples: int = 10) -> dict:
     """GET /v1/stats and the ops page while the load runs: ms per answer."""
     ms, pages = [], []
@@ -159,6 +174,9 @@ def scenario(name: str, agents: int, rate: float, args, base_env: dict, redis: R
         crew = Proc(sys.executable, "bench/e2e_agents.py", *agent_args, env=env, log=logs / "agents.log")
         procs.append(crew)
         setup = crew.expect("ready")
+        cpu0 = cpu_s(router.pid)
+        time.sleep(args.idle)  # agents signed in, heartbeating, no traffic yet
+        idle_pct = round((cpu_s(router.pid) - cpu0) * 100 / args.idle, 1)
         traffic_args = ["--bootstrap", env["OMNIROUTE_KAFKA_BOOTSTRAP"], "--rate", str(rate),
                         "--warmup", str(args.warmup), "--duration", str(args.duration)]
         if burst:
@@ -166,7 +184,7 @@ def scenario(name: str, agents: int, rate: float, args, base_env: dict, redis: R
         traffic = Proc(sys.executable, "bench/e2e_traffic.py", *traffic_args, env=env, log=logs / "traffic.log")
         procs.append(traffic)
         traffic.expect("ready", 60)
-        out = {"scenario": name, "agents": agents, "rate": rate, "setup_s": setup["setup_s"]}
+        out = {"scenario": name, "agents": agents, "rate": rate, "setup_s": setup["setup_s"], "idle_cpu_pct": idle_pct}
         if burst:
             queued = traffic.expect("all_queued", 600)
             cpu0, calls0 = cpu_s(router.pid), redis_calls(redis)
@@ -192,6 +210,7 @@ def scenario(name: str, agents: int, rate: float, args, base_env: dict, redis: R
                             "redis_cmds_per_contact": total, "redis_top": top}
         out |= {k: v for k, v in result.items() if k != "event"}
         out["router_rss_mb"] = round(rss_mb(router.pid), 1)
+        out["gc_pauses"] = gc_pauses(url)
         crew.send("stop")
         done = crew.expect("done", 60)
         out["agents_cpu_s"], out["agents_elapsed_s"] = done["cpu_s"], done["elapsed_s"]
@@ -221,11 +240,12 @@ def show(r: dict) -> None:
         print(f"  /v1/stats max {r['stats_max_ms']} ms, /ops max {r['ops_page_max_ms']} ms; "
               f"router CPU {r['router_cpu_pct']} % of a core")
     print(f"  router: {r['router_cpu_ms_per_contact']} CPU-ms/contact, {r['redis_cmds_per_contact']} Redis cmds/contact, "
-          f"RSS {r['router_rss_mb']} MB")
+          f"RSS {r['router_rss_mb']} MB; GC pauses {r['gc_pauses']}")
     print(f"  Redis commands per contact, most: {r['redis_top']}")
     print(f"  load generators: agents {r['agents_cpu_s']} CPU-s over {r['agents_elapsed_s']} s"
           + (f", traffic {r['cpu_s']} CPU-s over the {r['window_s']} s window" if "window_s" in r else ""))
-    print(f"  errors: {r['http_errors'] or 'none'}; heartbeats {r['heartbeats']}; setup {r['setup_s']} s")
+    print(f"  errors: {r['http_errors'] or 'none'}; heartbeats {r['heartbeats']}; setup {r['setup_s']} s; "
+          f"router CPU with agents alone (heartbeats, loops) {r['idle_cpu_pct']} % of a core")
 
 
 def main() -> int:
@@ -234,6 +254,7 @@ def main() -> int:
     p.add_argument("--duration", type=float, default=30)
     p.add_argument("--warmup", type=float, default=10)
     p.add_argument("--hold", type=float, default=5.0, help="mean handle time, seconds")
+    p.add_argument("--idle", type=float, default=10, help="seconds of agents alone (heartbeats) before traffic")
     p.add_argument("--burst", type=int, default=10_000, help="contacts queued in the burst scenario")
     p.add_argument("--burst-agents", type=int, default=1_000)
     p.add_argument("--agent-connections", type=int, default=50, help="the agents' HTTP connections to the router")

@@ -30,19 +30,30 @@ class Rejected(Exception):
     """A well-formed event that can't be acted on; goes to the dead-letter topic."""
 
 
-async def run(consumer: AIOKafkaConsumer, producer: AIOKafkaProducer, handle: Handler, service: str) -> None:
+async def run(consumer: AIOKafkaConsumer, producer: AIOKafkaProducer, handle: Handler, service: str,
+              commit_every_s: float = 0.2) -> None:
     logger = log.get(f"{service}.consumer")
-    await _consume(consumer, lambda record: process(record, producer, handle, service, logger), max_records=200)
+    await _consume(consumer, lambda record: process(record, producer, handle, service, logger), max_records=200,
+                   commit_every_s=commit_every_s)
 
 
-async def _consume(consumer: AIOKafkaConsumer, one: Callable[[ConsumerRecord], Awaitable[None]], max_records: int) -> None:
-    """Each record in turn, then commit its partition's batch."""
+async def _consume(consumer: AIOKafkaConsumer, one: Callable[[ConsumerRecord], Awaitable[None]], max_records: int,
+                   commit_every_s: float | None = 0.0) -> None:
+    """Each record in turn; a handled record's offset is committed at most `commit_every_s`
+    later (None: never, for a view that starts at the latest offset anyway). A crash
+    before the commit redelivers those records, which handlers dedupe."""
+    handled: dict[TopicPartition, int] = {}
+    committed_at = 0.0
+    loop = asyncio.get_running_loop()
     while True:
         batch = await consumer.getmany(timeout_ms=500, max_records=max_records)
         for tp, records in batch.items():
             for record in records:
                 await one(record)
-            await consumer.commit({TopicPartition(tp.topic, tp.partition): records[-1].offset + 1})
+            handled[TopicPartition(tp.topic, tp.partition)] = records[-1].offset + 1
+        if handled and commit_every_s is not None and loop.time() - committed_at >= commit_every_s:
+            await consumer.commit(handled)
+            handled, committed_at = {}, loop.time()
 
 
 async def _attempt(event, handle: Handler, logger, names: tuple[str, str], final=(), **about) -> object:
@@ -93,13 +104,14 @@ async def _reject(record: ConsumerRecord, producer: AIOKafkaProducer, reason: st
     await dead_letter(producer, record, reason, service)
 
 
-async def run_view(consumer: AIOKafkaConsumer, handle: Handler, service: str) -> None:
+async def run_view(consumer: AIOKafkaConsumer, handle: Handler, service: str, commit: bool = True) -> None:
     """The consume loop of a read-only view (stats, live feeds) over topics other
     consumers own: invalid events are skipped, not dead-lettered (their owner does
     that), infrastructure failures are waited out, and a handler bug skips the event
     after MAX_ATTEMPTS so a view never stalls the figures behind it."""
     logger = log.get(f"{service}.view")
-    await _consume(consumer, lambda record: _view_one(record, handle, logger), max_records=500)
+    await _consume(consumer, lambda record: _view_one(record, handle, logger), max_records=500,
+                   commit_every_s=1.0 if commit else None)
 
 
 async def run_view_batches(consumer: AIOKafkaConsumer, handle: BatchHandler, service: str,

@@ -11,6 +11,7 @@ from fastapi import FastAPI, Request, Response
 from prometheus_client import make_asgi_app
 
 from shared import logging as log
+from shared.runtime import tune_gc
 
 Readiness = Callable[[Request], Awaitable[dict]]
 
@@ -34,6 +35,7 @@ def service_app(title: str, build: Callable[[], Service], log_level: str = "INFO
     async def lifespan(app: FastAPI):
         service = build()
         await service.start()
+        tune_gc()
         app.state.service = service
         try:
             yield

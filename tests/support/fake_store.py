@@ -162,6 +162,9 @@ class FakeStore:
     async def active_policy(self) -> tuple[int, Policy] | None:
         return self.policy
 
+    async def policy_version(self) -> int:
+        return self.policy[0] if self.policy else 0
+
     async def stranded_contacts(self, old: Policy, new: Policy) -> list[str]:
         return [f"wait:{c['queue']}" for c in self.contacts.values()
                 if c["state"] == "queued" and c["queue"] not in new.queues]

@@ -12,6 +12,7 @@ from typing import Any
 
 from redis.asyncio import Redis
 
+from shared.clock import now_ms
 from shared.events import MessagePosted
 from shared.policy import Policy, qualifications
 from shared.transcripts import TranscriptStore
@@ -188,7 +189,14 @@ class RoutingStore:
         return sorted(m.decode() for m in await self.redis.smembers(key("agent_contacts", agent_id)))
 
     async def heartbeat(self, agent_id: str, timeout_ms: int | None = None) -> str:
-        return await self._run("heartbeat", agent_id, str(timeout_ms or self.presence_timeout_ms))
+        """Push the agent's presence timer back: one ZADD XX (the timer exists whenever the
+        agent is signed in). The due time is this process's clock; timers fire on Redis
+        TIME, so clock skew between the two moves a presence timeout by that much."""
+        timeout = timeout_ms or self.presence_timeout_ms
+        now = int(self._now_ms()) if self._now_ms is not None else now_ms()
+        if await self.redis.zadd(keys.TIMERS, {f"presence:{agent_id}": now + timeout}, xx=True, ch=True):
+            return "ok"
+        return await self._run("heartbeat", agent_id, str(timeout))  # not armed, or same ms: it tells which
 
     async def staffing(self, policy: Policy) -> dict[tuple[str, str], dict[str, int]]:
         """{(queue, channel): {"staffed": n, "available": n}} from the size of each step's

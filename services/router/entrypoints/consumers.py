@@ -17,7 +17,8 @@ def routing(bus: MessageBus, consumer: AIOKafkaConsumer, producer: AIOKafkaProdu
 
 
 def desktop_feed(bus: MessageBus, consumer: AIOKafkaConsumer) -> Consumer:
-    return Consumer("router-desktop", consumer, lambda event: bus.handle(FeedDesktop(event)))
+    """Each replica's own group, from the latest offset: nothing to commit."""
+    return Consumer("router-desktop", consumer, lambda event: bus.handle(FeedDesktop(event)), commit=False)
 
 
 def stats_projector(bus: MessageBus, consumer: AIOKafkaConsumer, every_s: float) -> Consumer:

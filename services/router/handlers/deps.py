@@ -40,6 +40,7 @@ class PolicyState:
     file: Path
     version: int = 0
     file_hash: str = ""  # of the policy file installed last ("invalid": unreadable)
+    file_stamp: tuple[int, int] | None = None  # mtime and size when it was read last
 
 
 @dataclass

@@ -10,7 +10,7 @@ from shared.policy import read_policy_file
 
 from ..domain import commands as c
 from ..domain.errors import Conflict
-from .deps import RouterDeps
+from .deps import PolicyState, RouterDeps
 
 logger = log.get("router.policy")
 
@@ -48,24 +48,42 @@ async def sync_policy(msg: c.SyncPolicy, deps: RouterDeps) -> int:
     installed last; a newer version in Redis (PUT /v1/policy anywhere) is taken up here.
     Returns the version in force."""
     state = deps.policy
+    if _file_changed(state):
+        await _install_file(state, deps)
+    if await deps.store.policy_version() != state.version:  # one GET; the doc only when new
+        active = await deps.store.active_policy()
+        if active and active[0] != state.version:
+            state.version, state.policy = active
+            logger.info("policy_loaded", version=state.version)
+    return state.version
+
+
+def _file_changed(state: PolicyState) -> bool:
+    """Whether the policy file may differ from what was read last (mtime and size)."""
+    try:
+        st = state.file.stat()
+        stamp = (st.st_mtime_ns, st.st_size)
+    except OSError:
+        stamp = None
+    changed = stamp != state.file_stamp or stamp is None
+    state.file_stamp = stamp
+    return changed
+
+
+async def _install_file(state: PolicyState, deps: RouterDeps) -> None:
     try:
         digest, from_file = read_policy_file(state.file)
     except (OSError, ValueError, yaml.YAMLError) as exc:  # a bad edit keeps the policy in force
-        digest, from_file = "", None
         if state.file_hash != "invalid":
             logger.error("policy_file_invalid", path=str(state.file), error=str(exc))
         state.file_hash = "invalid"
-    if from_file is not None and digest != state.file_hash:
+        return
+    if digest != state.file_hash:
         try:
             await apply_policy(c.ApplyPolicy(from_file, source=digest), deps)
             state.file_hash = digest
         except PolicyConflict as exc:
             logger.error("policy_file_refused", error=str(exc))
-    active = await deps.store.active_policy()
-    if active and active[0] != state.version:
-        state.version, state.policy = active
-        logger.info("policy_loaded", version=state.version)
-    return state.version
 
 
 async def due_timers(msg: c.DueTimers, deps: RouterDeps) -> list[str]:

@@ -8,7 +8,6 @@ if o.state ~= 'pending' then return 'gone' end
 local c = load_contact(o.contact)
 if not c or c.state ~= 'offered' or c.offer ~= oid then return 'gone' end
 redis.call('HSET', k_offer(oid), 'state', 'accepted')
-retire_offer(oid)
 disarm('offer:' .. oid)
 redis.call('SREM', k_agent_offers(aid), oid)
 redis.call('SADD', k_agent_contacts(aid), c.id)

@@ -31,14 +31,17 @@ local function first_time(key)
   return redis.call('SET', key, '1', 'NX', 'EX', DEDUPE_TTL_S) ~= false
 end
 
--- A contact that ended (completed, abandoned, overflowed) and an offer that closed are
--- kept RETENTION_S (a setting) for reports and late events, then expire; live ones never do.
+-- A contact that ended (completed, abandoned, overflowed) with its offer and declined
+-- set, and an offer that closed unaccepted, are kept RETENTION_S (a setting) for reports
+-- and late events, then expire; a live contact's keys never do.
+local function retire_offer(oid) redis.call('EXPIRE', k_offer(oid), RETENTION_S) end
+
 local function retire_contact(cid)
+  local oid = redis.call('HGET', k_contact(cid), 'offer')
+  if oid and oid ~= '' then retire_offer(oid) end
   redis.call('EXPIRE', k_contact(cid), RETENTION_S)
   redis.call('EXPIRE', k_contact_declined(cid), RETENTION_S)
 end
-
-local function retire_offer(oid) redis.call('EXPIRE', k_offer(oid), RETENTION_S) end
 
 local function arm(member, due) redis.call('ZADD', K_TIMERS, due, member) end
 local function disarm(member) redis.call('ZREM', K_TIMERS, member) end
@@ -415,6 +418,7 @@ end
 -- Back to waiting at its original place (same score and step), open to every agent.
 local function requeue(c, reason)
   unprefer(c)
+  if c.state == 'assigned' and c.offer and c.offer ~= '' then retire_offer(c.offer) end  -- its accepted offer
   redis.call('HSET', k_contact(c.id), 'state', 'queued', 'offer', '', 'agent', '')
   c.state = 'queued'
   redis.call('ZADD', k_wait(c.queue, c.step, c.channel), c.score, c.id)

@@ -55,12 +55,19 @@ class Refused(Exception):
         self.code, self.reason = code, reason
 
 
+HEARTBEAT = Frame(type="heartbeat")
+HEARTBEAT_TEXTS = {'{"type":"heartbeat"}', '{"type": "heartbeat"}'}  # what desktops send, as sent
+
+
 async def _frame(ws: WebSocket) -> Frame:
     msg = await ws.receive()
     if msg["type"] == "websocket.disconnect":
         raise WebSocketDisconnect(msg.get("code", 1000))
+    text = msg.get("text") or ""
+    if text in HEARTBEAT_TEXTS:  # the frame every desktop sends every few seconds
+        return HEARTBEAT
     try:
-        return Frame.model_validate_json(msg.get("text") or "")
+        return Frame.model_validate_json(text)
     except ValidationError:
         raise Refused(CLOSE_BAD_FRAME, "expected {\"type\": \"auth\"|\"heartbeat\"}") from None
 
