@@ -104,14 +104,28 @@ async def _reject(record: ConsumerRecord, producer: AIOKafkaProducer, reason: st
     await dead_letter(producer, record, reason, service)
 
 
-async def run_view(consumer: AIOKafkaConsumer, handle: Handler, service: str, commit: bool = True) -> None:
+async def run_view(consumer: AIOKafkaConsumer, handle: Handler, service: str, commit: bool = True,
+                   types: frozenset[str] | None = None) -> None:
     """The consume loop of a read-only view (stats, live feeds) over topics other
     consumers own: invalid events are skipped, not dead-lettered (their owner does
     that), infrastructure failures are waited out, and a handler bug skips the event
-    after MAX_ATTEMPTS so a view never stalls the figures behind it."""
+    after MAX_ATTEMPTS so a view never stalls the figures behind it. `types`: the only
+    event types the view handles (the rest are skipped undecoded)."""
     logger = log.get(f"{service}.view")
-    await _consume(consumer, lambda record: _view_one(record, handle, logger), max_records=500,
-                   commit_every_s=1.0 if commit else None)
+    wanted = None if types is None else {t.encode() for t in types}
+
+    async def one(record: ConsumerRecord) -> None:
+        if wanted is None or _type_of(record) in wanted:  # others are not even decoded
+            await _view_one(record, handle, logger)
+
+    await _consume(consumer, one, max_records=500, commit_every_s=1.0 if commit else None)
+
+
+def _type_of(record: ConsumerRecord) -> bytes | None:
+    for name, value in record.headers or ():
+        if name == "ce_type":
+            return value
+    return None
 
 
 async def run_view_batches(consumer: AIOKafkaConsumer, handle: BatchHandler, service: str,

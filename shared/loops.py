@@ -53,10 +53,11 @@ class Consumer:
     routing consumer); without it the record is logged and skipped (read-side views)."""
 
     def __init__(self, name: str, consumer: AIOKafkaConsumer, handle, dead_letter_with=None,
-                 batches_every_s: float | None = None, commit: bool = True):
+                 batches_every_s: float | None = None, commit: bool = True, types: frozenset[str] | None = None):
         self.name, self.consumer, self.handle, self.producer = name, consumer, handle, dead_letter_with
         self.batches_every_s = batches_every_s  # set: `handle` takes whole batches (read-side views)
         self.commit = commit  # False: a view that starts at the latest offset needs no commits
+        self.types = types  # a view's event types; others are skipped undecoded
         self.task: asyncio.Task | None = None
 
     async def start(self) -> None:
@@ -66,7 +67,7 @@ class Consumer:
         elif self.batches_every_s is not None:
             run = consumer_loop.run_view_batches(self.consumer, self.handle, self.name, self.batches_every_s)
         else:
-            run = consumer_loop.run_view(self.consumer, self.handle, self.name, commit=self.commit)
+            run = consumer_loop.run_view(self.consumer, self.handle, self.name, commit=self.commit, types=self.types)
         self.task = asyncio.create_task(run, name=self.name)
 
     async def stop(self) -> None:

@@ -9,6 +9,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from shared.loops import Consumer
 
 from ..domain.commands import FeedDesktop, ProjectStats, RouteEvent
+from ..handlers import desktop
 from ..messagebus import MessageBus
 
 
@@ -17,8 +18,10 @@ def routing(bus: MessageBus, consumer: AIOKafkaConsumer, producer: AIOKafkaProdu
 
 
 def desktop_feed(bus: MessageBus, consumer: AIOKafkaConsumer) -> Consumer:
-    """Each replica's own group, from the latest offset: nothing to commit."""
-    return Consumer("router-desktop", consumer, lambda event: bus.handle(FeedDesktop(event)), commit=False)
+    """Each replica's own group, from the latest offset: nothing to commit; only the
+    event types a desktop shows are decoded."""
+    return Consumer("router-desktop", consumer, lambda event: bus.handle(FeedDesktop(event)), commit=False,
+                    types=frozenset(desktop.EVENT_HANDLERS))
 
 
 def stats_projector(bus: MessageBus, consumer: AIOKafkaConsumer, every_s: float) -> Consumer:
