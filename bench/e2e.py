@@ -199,13 +199,16 @@ def scenario(name: str, agents: int, rate: float, args, base_env: dict, redis: R
             traffic.expect("window_start", 120)
             crew.send("mark")
             cpu0, calls0, t0 = cpu_s(router.pid), redis_calls(redis), time.monotonic()
+            relay_cpu0 = cpu_s(relay.p.pid)
             probe = asyncio.run(stats_latency(url))
             traffic.expect("window_end", args.duration + 120)
             cpu, calls, window = cpu_s(router.pid) - cpu0, redis_calls(redis), time.monotonic() - t0
+            relay_cpu = cpu_s(relay.p.pid) - relay_cpu0
             result = traffic.expect("done", 300)
             n = max(1, result["contacts"])
             total, top = per_contact(calls0, calls, n)
             out |= probe | {"router_cpu_ms_per_contact": round(cpu * 1000 / n, 2),
+                            "relay_cpu_ms_per_record": round(relay_cpu * 1000 / max(1, result["relay_ms"]["n"]), 2),
                             "router_cpu_pct": round(cpu * 100 / window, 1),
                             "redis_cmds_per_contact": total, "redis_top": top}
         out |= {k: v for k, v in result.items() if k != "event"}
@@ -238,7 +241,8 @@ def show(r: dict) -> None:
         print(f"  baseline relay ms  p50 {b.get('p50')}  p90 {b.get('p90')}  p99 {b.get('p99')}  max {b.get('max')}"
               f"  (n={b['n']}, lost {r['relay_lost']})   p99 ratio {round(t.get('p99', 0) / max(b.get('p99', 1), 1e-9), 2)}")
         print(f"  /v1/stats max {r['stats_max_ms']} ms, /ops max {r['ops_page_max_ms']} ms; "
-              f"router CPU {r['router_cpu_pct']} % of a core")
+              f"router CPU {r['router_cpu_pct']} % of a core; baseline relay {r['relay_cpu_ms_per_record']} CPU-ms/record "
+              f"(router/relay {round(r['router_cpu_ms_per_contact'] / max(r['relay_cpu_ms_per_record'], 1e-9), 1)}x)")
     print(f"  router: {r['router_cpu_ms_per_contact']} CPU-ms/contact, {r['redis_cmds_per_contact']} Redis cmds/contact, "
           f"RSS {r['router_rss_mb']} MB; GC pauses {r['gc_pauses']}")
     print(f"  Redis commands per contact, most: {r['redis_top']}")
@@ -285,7 +289,8 @@ def main() -> int:
         mem = memory_report(env["OMNIROUTE_REDIS_URL"])
         print(f"\n== Redis memory: {mem['per_10k_agents_mb']} MB per 10,000 agents, "
               f"{mem['per_100k_finished_mb']} MB per 100,000 finished contacts (within retention), "
-              f"{mem['after_retention_mb']} MB of them left after the retention period")
+              f"{mem['after_retention_mb']} MB of them left after the retention period "
+              f"({mem['dedupe_markers_left']} event dedupe markers, which live OMNIROUTE_DEDUPE_TTL_S)")
         results.append({"scenario": "memory", **mem})
     if args.json:
         Path(args.json).write_text(json.dumps(results, indent=1))

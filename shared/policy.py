@@ -27,6 +27,7 @@ class ChannelPolicy(Strict):
     cost: int = Field(ge=1, le=100, description="Capacity units one contact of this channel uses")
     blocks: list[ChannelName] = Field(default_factory=list, description="Channels an agent can't take while busy on this one")
     wrapup_s: float = Field(default=0, ge=0)
+    announce_agent: bool = Field(default=False, description="Post '<agent> joined' into the conversation on accept")
 
 
 class StepSkill(Strict):
@@ -155,7 +156,8 @@ class Policy(Strict):
         `step_timeout_ms[i]` is how long a contact stays in step i (-1: for good)."""
         return {
             "channels": {
-                n: {"cost": c.cost, "blocks": c.blocks, "wrapup_ms": int(c.wrapup_s * 1000)}
+                n: {"cost": c.cost, "blocks": c.blocks, "wrapup_ms": int(c.wrapup_s * 1000),
+                    "announce": c.announce_agent}
                 for n, c in self.channels.items()
             },
             "queues": {n: _compile_queue(q) for n, q in self.queues.items()},

@@ -30,7 +30,6 @@ TEMPLATES: dict[str, str] = {
     "token": "or:token:{hash}",  # agent token (sha256) -> agent id
     "customer": "or:customer:{id}",  # CRM profile
     "customer_history": "or:customer:{id}:history",  # recent contact ids by time
-    "joined": "or:joined:{id}",  # "<agent> joined" announced for this chat contact
     "seen": "or:seen:{source}:{id}",  # event dedupe marker
 }
 CONSTANTS: dict[str, str] = {

@@ -28,7 +28,6 @@ SCRIPTS = (
 STANDALONE = ("install_policy", "heartbeat")  # scripts without common.lua
 HISTORY_KEEP = 50
 TOKENS_CACHED = 20_000  # agent tokens remembered per process (then forgotten at once)  # a customer's recent contacts the desktop shows
-JOINED_TTL_S = 86_400
 # Event dedupe markers outlive any redelivery: Kafka keeps records 7 days by default.
 DEDUPE_TTL_S = 7 * 86_400
 # Finished contacts and closed offers are kept this long, then expire.
@@ -42,7 +41,7 @@ def _lua(name: str) -> str:
 def script_source(name: str, dedupe_ttl_s: int = DEDUPE_TTL_S, retention_s: int = RETENTION_S) -> str:
     """A transition's full Lua: the generated key layout and lifetimes, common.lua, the script."""
     prelude = (keys.lua_prelude() + f"local DEDUPE_TTL_S = {int(dedupe_ttl_s)}\n"
-               f"local RETENTION_S = {int(retention_s)}\n")
+               f"local RETENTION_S = {int(retention_s)}\nlocal HISTORY_KEEP = {HISTORY_KEEP}\n")
     if name in STANDALONE:  # need only the key names
         return prelude + _lua(name)
     return prelude + _lua("common") + "\n" + _lua(name)
@@ -248,21 +247,10 @@ class RoutingStore:
     async def get_customer(self, customer_id: str) -> dict | None:
         return await self._hash(key("customer", customer_id))
 
-    async def record_history(self, customer_id: str, contact_id: str, at_s: float) -> None:
-        """Remember a customer's contact for the desktop's context, keeping the newest."""
-        history = key("customer_history", customer_id)
-        async with self.redis.pipeline(transaction=True) as pipe:  # one round trip
-            pipe.zadd(history, {contact_id: at_s}).zremrangebyrank(history, 0, -HISTORY_KEEP - 1)
-            await pipe.expire(history, self.retention_s).execute()
-
     async def history(self, customer_id: str, limit: int = 10) -> list[tuple[str, float]]:
-        """(contact id, at) newest first."""
+        """(contact id, at) newest first (enqueue_contact.lua records them)."""
         found = await self.redis.zrevrange(key("customer_history", customer_id), 0, limit, withscores=True)
         return [(m.decode(), at) for m, at in found]
-
-    async def claim_join_announcement(self, contact_id: str, agent_id: str) -> bool:
-        """True for the first replica to announce this chat's agent."""
-        return bool(await self.redis.set(key("joined", contact_id), agent_id, nx=True, ex=JOINED_TTL_S))
 
     async def append_message(self, message: MessagePosted) -> bool:
         return await self.transcripts.append(message)

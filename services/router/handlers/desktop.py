@@ -1,6 +1,7 @@
 """Agent desktops: a socket opens with a snapshot of the agent's work, then routing,
 agent and message events are pushed to the sockets of the agent they concern;
-transcripts and each customer's contact history are kept on the way.
+transcripts are kept on the way. (The customer's contact history and the chat's
+"<agent> joined" are written by the routing transitions themselves.)
 
 Every replica reads every event (its own consumer group, from the latest offset): an
 agent's socket may be on any replica. A desktop that (re)connects loads a snapshot, so
@@ -9,14 +10,13 @@ events from before a replica started are not needed here.
 
 from __future__ import annotations
 
-from shared.cloudevents import Envelope, new_event
-from shared.events import CHAT, MessagePosted, event_type
+from shared.cloudevents import Envelope
+from shared.events import MessagePosted, event_type
 from shared.transcripts import message_view
 
 from ..domain import commands as c
 from ..domain.errors import Forbidden, Unauthorized
 from ..domain.records import OfferRecord
-from .contacts import SOURCE
 from .deps import RouterDeps
 
 
@@ -77,33 +77,12 @@ async def contact_assigned(env: Envelope, deps: RouterDeps) -> None:
     a = env.data
     if deps.desks.has(a.agent_id):
         await deps.desks.send(a.agent_id, {"type": "contact_assigned", "contact": await _summary(deps, a.contact_id)})
-    if a.channel == CHAT:
-        await announce_agent(deps, a.contact_id, a.agent_id)
-
-
-async def announce_agent(deps: RouterDeps, contact_id: str, agent_id: str) -> None:
-    """"<agent> joined" in the customer's chat. Every replica sees the assignment; the
-    first to claim it posts, and the fixed message id makes a repeat harmless."""
-    if not await deps.store.claim_join_announcement(contact_id, agent_id):
-        return
-    contact = await deps.store.get_contact(contact_id)
-    agent = await deps.store.get_agent(agent_id)
-    name = (agent.name if agent else "") or agent_id
-    message = MessagePosted(message_id=f"m-joined-{contact_id}", conversation_id=contact.conversation_id,
-                            contact_id=contact_id, sender="system", author=name, text=f"{name} joined")
-    await deps.publisher.publish(new_event(event_type("message.posted"), message, source=SOURCE,
-                                           key=message.conversation_id))
 
 
 async def contact_completed(env: Envelope, deps: RouterDeps) -> None:
     done = env.data
     await deps.desks.send(done.agent_id, {"type": "contact_closed", "contact_id": done.contact_id,
                                           "disposition": done.disposition})
-
-
-async def contact_queued(env: Envelope, deps: RouterDeps) -> None:
-    q = env.data
-    await deps.store.record_history(q.customer_id, q.contact_id, env.time.timestamp())
 
 
 async def agent_state_changed(env: Envelope, deps: RouterDeps) -> None:
@@ -126,7 +105,6 @@ EVENT_HANDLERS = {
     event_type("offer.expired"): offer_closed,
     event_type("contact.assigned"): contact_assigned,
     event_type("contact.completed"): contact_completed,
-    event_type("contact.queued"): contact_queued,
     event_type("agent.state_changed"): agent_state_changed,
     event_type("message.posted"): message_posted,
 }

@@ -18,8 +18,17 @@ if c.conv ~= '' then
   redis.call('SET', k_conv(c.conv), aid, 'EX', POLICY.relationship_ttl_s or 2592000)
 end
 emit('offer.accepted', c.id, {offer_id = oid, contact_id = c.id, agent_id = aid})
-local sip = redis.call('HGET', k_agent(aid), 'sip_uri')
+local agent = redis.call('HMGET', k_agent(aid), 'sip_uri', 'name')
+local sip = agent[1]
 if sip == false or sip == '' then sip = nil end
 emit('contact.assigned', c.id, {contact_id = c.id, agent_id = aid, queue = c.queue,
   channel = c.channel, wait_ms = NOW - c.enqueued_at, agent_sip_uri = sip})
+-- "<agent> joined" in the conversation, once per contact (the first agent to accept it).
+local cp = POLICY.channels[c.channel]
+if cp and cp.announce and redis.call('HSETNX', k_contact(c.id), 'joined', aid) == 1 then
+  local name = (agent[2] and agent[2] ~= '') and agent[2] or aid
+  local conv = c.conv ~= '' and c.conv or c.id
+  emit('message.posted', conv, {message_id = 'm-joined-' .. c.id, conversation_id = conv, contact_id = c.id,
+    sender = 'system', author = name, text = name .. ' joined', sent_at = NOW})
+end
 return 'ok'

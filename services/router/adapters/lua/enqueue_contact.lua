@@ -13,6 +13,11 @@ redis.call('HSET', k_contact(cid), 'state', 'queued', 'channel', spec.channel, '
   'step', 0, 'tier', spec.tier, 'intent', spec.intent, 'customer', spec.customer_id,
   'score', arrival - spec.offset_ms, 'arrival', arrival, 'offset', spec.offset_ms, 'enqueued_at', NOW,
   'qstart', NOW, 'conv', conv, 'data', spec.data)
+-- The customer's recent contacts, for the agent's context (newest HISTORY_KEEP).
+local history = k_customer_history(spec.customer_id)
+redis.call('ZADD', history, NOW / 1000, cid)
+redis.call('ZREMRANGEBYRANK', history, 0, -HISTORY_KEEP - 1)
+redis.call('EXPIRE', history, RETENTION_S)
 emit('contact.queued', cid, {contact_id = cid, queue = spec.queue, channel = spec.channel,
   tier = spec.tier, customer_id = spec.customer_id, required_skills = spec.skills})
 local c = load_contact(cid)
