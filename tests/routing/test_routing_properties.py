@@ -173,6 +173,16 @@ class Sim:
             cost += sum(POLICY.channels[contacts[c]["channel"]].cost for c, hs in holders.items() if aid in hs)
             assert int(a["load"]) == cost <= int(a["capacity"]), (aid, a, cost)
 
+        # the per-queue waiting count a freed agent relies on is exact
+        counted = {k.decode(): int(v) for k, v in (await self.redis.hgetall("or:waiting")).items()}
+        in_sets: dict[str, int] = {}
+        for places in waiting.values():
+            for place in places:
+                if place.startswith("or:wait:"):
+                    q = place.split(":")[2]
+                    in_sets[q] = in_sets.get(q, 0) + 1
+        assert {q: n for q, n in counted.items() if n} == in_sets, (counted, in_sets)
+
         # every contact is waiting, offered, assigned or terminal, in exactly one place
         for cid, c in contacts.items():
             live = [o for o in pending if o["contact"] == cid]

@@ -44,6 +44,7 @@ CONSTANTS: dict[str, str] = {
     "policy_source": "or:policy:source",
     "policy_version": "or:policy:version",
     "pool_prefix": "or:pool:",
+    "waiting": "or:waiting",  # hash queue -> contacts in its waiting sets
 }
 PARAM = re.compile(r"\{(\w+)\}")
 

@@ -197,14 +197,24 @@ local function declined_by(cid, aid)
   return redis.call('SISMEMBER', k_contact_declined(cid), aid) == 1
 end
 
--- The waiting set a queued contact sits in: its last agent's, or its queue step's.
-local function wait_key(c)
-  if c.pref ~= '' then return k_prefwait(c.pref) end
-  return k_wait(c.queue, c.step, c.channel)
+-- Every change to a queue's waiting sets goes through these two, which keep the count of
+-- contacts waiting per queue (K_WAITING): a freed agent skips queues nobody waits in.
+local function wait_add(q, s, ch, score, cid)
+  if redis.call('ZADD', k_wait(q, s, ch), score, cid) == 1 then redis.call('HINCRBY', K_WAITING, q, 1) end
+end
+
+local function wait_rem(q, s, ch, cid)
+  if redis.call('ZREM', k_wait(q, s, ch), cid) == 1 then redis.call('HINCRBY', K_WAITING, q, -1) end
+end
+
+-- Put a queued contact where it waits: with its last agent, or in its queue step.
+local function wait_put(c)
+  if c.pref ~= '' then redis.call('ZADD', k_prefwait(c.pref), c.score, c.id)
+  else wait_add(c.queue, c.step, c.channel, c.score, c.id) end
 end
 
 local function leave_wait(c)
-  redis.call('ZREM', k_wait(c.queue, c.step, c.channel), c.id)
+  wait_rem(c.queue, c.step, c.channel, c.id)
   if c.pref ~= '' then redis.call('ZREM', k_prefwait(c.pref), c.id) end
 end
 
@@ -213,7 +223,7 @@ end
 local function rescore_contact(c, offset_ms)
   c.score = c.arrival - offset_ms
   redis.call('HSET', k_contact(c.id), 'score', c.score, 'offset', offset_ms)
-  if c.state == 'queued' then redis.call('ZADD', wait_key(c), c.score, c.id) end
+  if c.state == 'queued' then wait_put(c) end
 end
 
 local function offer_contact(c, a)
@@ -275,10 +285,18 @@ local function best_waiting(a)
     local c = load_contact(cid)
     if c and can_take(a, c.channel) and not declined_by(cid, a.id) then return cid, nil end
   end
+  local queues, waiting = {}, {}
+  for _, qual in ipairs(a.quals) do
+    if not waiting[qual.q] then waiting[qual.q] = 0; queues[#queues + 1] = qual.q end
+  end
+  if #queues > 0 then
+    local found = redis.call('HMGET', K_WAITING, unpack(queues))
+    for i, q in ipairs(queues) do waiting[q] = tonumber(found[i] or '0') or 0 end
+  end
   local best_id, best_score, declined = nil, nil, nil
   for _, qual in ipairs(a.quals) do
     local qp = POLICY.queues[qual.q]
-    if qp then
+    if qp and waiting[qual.q] > 0 then
       for _, ch in ipairs(qp.channels) do
         if can_take(a, ch) then
           local head = redis.call('ZRANGE', k_wait(qual.q, qual.s, ch), 0, 9, 'WITHSCORES')
@@ -344,7 +362,7 @@ local function enter_queue(c, q)
   c.queue, c.qstart, c.state = q, NOW, 'queued'
   c.step = skip_steps(q, c.channel, 0)
   redis.call('HSET', k_contact(c.id), 'queue', q, 'step', c.step, 'qstart', NOW, 'state', 'queued')
-  redis.call('ZADD', wait_key(c), c.score, c.id)
+  wait_put(c)
   arm_step_timer(c)
   if (qp.max_wait_ms or -1) >= 0 then arm('maxwait:' .. c.id, NOW + qp.max_wait_ms) else disarm('maxwait:' .. c.id) end
 end
@@ -353,8 +371,8 @@ end
 local function advance_step(c, s)
   s = skip_steps(c.queue, c.channel, s)
   if c.state == 'queued' and c.pref == '' then
-    redis.call('ZREM', k_wait(c.queue, c.step, c.channel), c.id)
-    redis.call('ZADD', k_wait(c.queue, s, c.channel), c.score, c.id)
+    wait_rem(c.queue, c.step, c.channel, c.id)
+    wait_add(c.queue, s, c.channel, c.score, c.id)
   end
   c.step = s
   redis.call('HSET', k_contact(c.id), 'step', s)
@@ -363,12 +381,7 @@ local function advance_step(c, s)
 end
 
 local function waiting_count(q)
-  local qp = POLICY.queues[q]
-  local n = 0
-  for s = 0, qp.steps - 1 do
-    for _, ch in ipairs(qp.channels) do n = n + redis.call('ZCARD', k_wait(q, s, ch)) end
-  end
-  return n
+  return tonumber(redis.call('HGET', K_WAITING, q) or '0') or 0
 end
 
 -- The queue is full or the contact waited too long: to the overflow queue (keeping its
@@ -412,7 +425,7 @@ local function unprefer(c)
   disarm('pref:' .. c.id)
   c.pref = ''
   redis.call('HSET', k_contact(c.id), 'pref', '')
-  if c.state == 'queued' then redis.call('ZADD', k_wait(c.queue, c.step, c.channel), c.score, c.id) end
+  if c.state == 'queued' then wait_add(c.queue, c.step, c.channel, c.score, c.id) end
 end
 
 -- Back to waiting at its original place (same score and step), open to every agent.
@@ -421,7 +434,7 @@ local function requeue(c, reason)
   if c.state == 'assigned' and c.offer and c.offer ~= '' then retire_offer(c.offer) end  -- its accepted offer
   redis.call('HSET', k_contact(c.id), 'state', 'queued', 'offer', '', 'agent', '')
   c.state = 'queued'
-  redis.call('ZADD', k_wait(c.queue, c.step, c.channel), c.score, c.id)
+  wait_add(c.queue, c.step, c.channel, c.score, c.id)
   emit('contact.requeued', c.id, {contact_id = c.id, queue = c.queue, reason = reason})
   if c.overdue == '1' then overflow(c, 'max_wait') end
 end
