@@ -233,7 +233,8 @@ def show(r: dict) -> None:
     print(f"\n== {r['scenario']}: {r['agents']} agents" + ("" if r["scenario"] == "burst" else f", {r['rate']}/s"))
     if r["scenario"] == "burst":
         print(f"  {r['queued']} queued, then all agents free: {r['offered']} offered in {r['drain_s']} s = "
-              f"{r['decisions_per_s']} decisions/s (per second min/median/max {r['per_second_min_median_max']})")
+              f"{r['decisions_per_s']} decisions/s (per second min/median/max {r['per_second_min_median_max']}; "
+              f"first seconds {r['first_seconds']})")
     else:
         t, b = r["time_to_route_ms"], r["relay_ms"]
         print(f"  time to route ms   p50 {t.get('p50')}  p90 {t.get('p90')}  p99 {t.get('p99')}  max {t.get('max')}"

@@ -193,7 +193,8 @@ class Traffic:
         steady = sorted(per_second[:-1] or per_second)
         return {"contacts": a.burst, "offered": len(self.offered), "drain_s": round(drained, 1),
                 "decisions_per_s": round(len(self.offered) / drained, 1),
-                "per_second_min_median_max": [steady[0], steady[len(steady) // 2], steady[-1]] if steady else []}
+                "per_second_min_median_max": [steady[0], steady[len(steady) // 2], steady[-1]] if steady else [],
+                "first_seconds": per_second[:5]}
 
 
 async def main(args) -> None:
