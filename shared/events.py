@@ -14,6 +14,9 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 from shared import topics
 
 Id = Annotated[str, StringConstraints(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9._:@+\-]+$")]
+# The id of something that owns Redis keys of its own (a contact, an agent): no ":", the
+# key separator, so no id can name another's key (an agent "bob:offers" and Bob's offers).
+KeyId = Annotated[str, StringConstraints(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9._@+\-]+$")]
 # A channel is any slug so developers can add channels through the gateway SDK.
 ChannelName = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,31}$")]
 Slug = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9_.\-]{0,63}$")]
@@ -44,7 +47,7 @@ class SkillRequirement(Model):
 class ContactCreated(Model):
     """A new contact from a gateway (omniroute.contacts)."""
 
-    id: Id
+    id: KeyId
     channel: ChannelName
     customer: Customer
     tier: Slug | None = Field(default=None, description="Overrides nothing: the CRM profile wins when it exists")

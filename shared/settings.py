@@ -12,6 +12,9 @@ class CommonSettings(BaseSettings):
     # Connections per service process; a request finding all busy waits this long for one.
     redis_max_connections: int = Field(default=64, ge=1)
     redis_pool_timeout_s: float = Field(default=5.0, gt=0)
+    # A Redis reply (or connect) slower than this fails instead of hanging on a dead link;
+    # keep it above the longest blocking read (the outbox relay blocks 0.5 s).
+    redis_socket_timeout_s: float = Field(default=5.0, gt=0)
     topic_partitions: int = 3
     topic_replication: int = 1
     log_level: str = "INFO"

@@ -75,3 +75,11 @@ async def test_the_assigned_agent_reads_and_completes_the_contact(api):
     assert (await api.post("/v1/contacts/c1/complete", headers=ann)).json() == {"result": "ok"}
     r = await api.post("/v1/contacts/c1/complete", headers=ann)
     assert (r.status_code, r.json()["detail"]) == (409, "contact is not assigned")
+
+
+async def test_hostile_tokens_and_ids_are_refused_in_http_terms(api):
+    r = await api.get("/v1/agents/ann", headers={"Authorization": "Bearer é".encode()})
+    assert r.status_code == 401  # not a 500
+    assert (await api.get("/v1/stats", headers={"Authorization": "Bearer é".encode()})).status_code == 401
+    r = await api.post("/v1/agents", headers=ADMIN, json={"id": "bob:offers", "name": "Bob"})
+    assert r.status_code == 422 and "id" in r.text  # ":" would name another agent's keys

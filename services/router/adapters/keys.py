@@ -29,7 +29,7 @@ TEMPLATES: dict[str, str] = {
     "conv": "or:conv:{id}",  # a conversation's last agent
     "token": "or:token:{hash}",  # agent token (sha256) -> agent id
     "customer": "or:customer:{id}",  # CRM profile
-    "customer_history": "or:customer:{id}:history",  # recent contact ids by time
+    "customer_history": "or:history:{id}",  # a customer's recent contact ids by time (ids may hold ":")
     "seen": "or:seen:{source}:{id}",  # event dedupe marker
 }
 CONSTANTS: dict[str, str] = {

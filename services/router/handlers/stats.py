@@ -81,7 +81,7 @@ async def unsubscribe_stats(msg: c.UnsubscribeStats, deps: RouterDeps) -> None:
 
 async def is_supervisor(msg: c.IsSupervisor, deps: RouterDeps) -> bool:
     allowed = [deps.settings.admin_token, deps.settings.ops_token]
-    return bool(msg.token) and any(t and hmac.compare_digest(msg.token, t) for t in allowed)
+    return bool(msg.token) and any(t and hmac.compare_digest(msg.token.encode(), t.encode()) for t in allowed)
 
 
 # -- survey ------------------------------------------------------------------------------

@@ -6,7 +6,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from shared.events import ChannelName, Id, Level, Slug
+from shared.events import ChannelName, KeyId, Level, Slug
 
 
 class Body(BaseModel):
@@ -22,7 +22,7 @@ class AgentProfile(Body):
 
 
 class AgentCreate(AgentProfile):
-    id: Id
+    id: KeyId
 
 
 class AgentCreated(BaseModel):
