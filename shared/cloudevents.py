@@ -62,6 +62,9 @@ def encode(event: Envelope) -> tuple[bytes, bytes, Headers]:
 def decode(key: bytes | None, value: bytes | None, headers: Headers | None) -> Envelope:
     """Validate a binary-mode CloudEvent; raise InvalidEvent naming what is wrong."""
     hdrs = {k: v for k, v in (headers or [])}
+    empty = [k for k, v in hdrs.items() if v is None and (k.startswith("ce_") or k == "content-type")]
+    if empty:  # Kafka allows a header without a value
+        raise InvalidEvent(f"CloudEvents header(s) without a value: {', '.join(sorted(empty))}")
     missing = [h for h in REQUIRED_HEADERS if h not in hdrs]
     if missing:
         raise InvalidEvent(f"missing CloudEvents header(s): {', '.join(missing)}")

@@ -12,7 +12,10 @@ import contextlib
 from collections.abc import Awaitable, Callable
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
+from aiokafka.errors import KafkaError, MessageSizeTooLargeError
+from redis.exceptions import ClusterDownError, MasterDownError, OutOfMemoryError, ReadOnlyError, TryAgainError
 from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import ResponseError as RedisResponseError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from shared import logging as log
@@ -22,7 +25,18 @@ from shared.kafka import dead_letter
 
 Handler = Callable[[Envelope], Awaitable[object]]
 BatchHandler = Callable[[list[tuple[ConsumerRecord, Envelope]]], Awaitable[object]]
-TRANSIENT = (RedisConnectionError, RedisTimeoutError, ConnectionError, OSError, asyncio.TimeoutError)
+# Infrastructure that is down or busy for now: wait and retry, never skip the event. Redis
+# refusals that pass (out of memory, a replica promoted, a busy script, loading) count too.
+TRANSIENT = (RedisConnectionError, RedisTimeoutError, OutOfMemoryError, ReadOnlyError, MasterDownError,
+             TryAgainError, ClusterDownError, ConnectionError, OSError, asyncio.TimeoutError)
+# The same refusals met inside a Lua script come back as a plain error naming them.
+TRANSIENT_REPLIES = ("OOM ", "READONLY", "MASTERDOWN", "BUSY", "LOADING", "TRYAGAIN", "CLUSTERDOWN")
+
+
+def is_transient(exc: BaseException) -> bool:
+    if isinstance(exc, TRANSIENT):
+        return True
+    return isinstance(exc, RedisResponseError) and any(r in str(exc) for r in TRANSIENT_REPLIES)
 MAX_ATTEMPTS = 3
 
 
@@ -45,15 +59,36 @@ async def _consume(consumer: AIOKafkaConsumer, one: Callable[[ConsumerRecord], A
     handled: dict[TopicPartition, int] = {}
     committed_at = 0.0
     loop = asyncio.get_running_loop()
+    logger = log.get("consumer")
     while True:
-        batch = await consumer.getmany(timeout_ms=500, max_records=max_records)
+        batch = await _fetch(consumer, logger, max_records)
         for tp, records in batch.items():
             for record in records:
                 await one(record)
             handled[TopicPartition(tp.topic, tp.partition)] = records[-1].offset + 1
         if handled and commit_every_s is not None and loop.time() - committed_at >= commit_every_s:
-            await consumer.commit(handled)
+            await _commit(consumer, handled, logger)
             handled, committed_at = {}, loop.time()
+
+
+async def _fetch(consumer: AIOKafkaConsumer, logger, max_records: int) -> dict:
+    """The next records; a broker error (coordinator moved, rebalance) is waited out."""
+    try:
+        return await consumer.getmany(timeout_ms=500, max_records=max_records)
+    except KafkaError as exc:
+        logger.warning("fetch_failed", error=repr(exc))
+        await asyncio.sleep(1.0)
+        return {}
+
+
+async def _commit(consumer: AIOKafkaConsumer, offsets: dict, logger) -> None:
+    """Commit; after a rebalance the commit is refused (CommitFailedError and the like)
+    and the group re-joins on the next fetch: those records come again, and every
+    handler dedupes them. The loop goes on either way."""
+    try:
+        await consumer.commit(offsets)
+    except KafkaError as exc:
+        logger.warning("commit_failed", error=repr(exc))
 
 
 async def _attempt(event, handle: Handler, logger, names: tuple[str, str], final=(), **about) -> object:
@@ -69,13 +104,15 @@ async def _attempt(event, handle: Handler, logger, names: tuple[str, str], final
             return await handle(event)
         except final:
             raise
-        except TRANSIENT as exc:
-            logger.warning(paused, error=repr(exc), retry_in=delay, **about)
-        except Exception:
-            attempts += 1
-            logger.exception(failed, attempt=attempts, **about)
-            if attempts >= MAX_ATTEMPTS:
-                raise
+        except Exception as exc:
+            if is_transient(exc):
+                metrics.HANDLER_PAUSES.labels(loop=paused).inc()
+                logger.warning(paused, error=repr(exc), retry_in=delay, **about)
+            else:
+                attempts += 1
+                logger.exception(failed, attempt=attempts, **about)
+                if attempts >= MAX_ATTEMPTS:
+                    raise
         await asyncio.sleep(delay)
         delay = min(delay * 2, 5.0)
 
@@ -99,9 +136,26 @@ async def process(record: ConsumerRecord, producer: AIOKafkaProducer, handle: Ha
 
 
 async def _reject(record: ConsumerRecord, producer: AIOKafkaProducer, reason: str, service: str, logger) -> None:
+    """To the dead-letter topic, however long that takes: the record is committed past only
+    once it is there (a record too large for the topic goes truncated, and says so)."""
     logger.warning("event_dead_lettered", topic=record.topic, offset=record.offset, reason=reason)
+    delay, truncate = 0.2, False
+    while True:
+        try:
+            await dead_letter(producer, record, reason, service, truncate=truncate)
+            break
+        except MessageSizeTooLargeError:
+            truncate = True
+        except (KafkaError, OSError) as exc:  # the broker is away: keep the record and try again
+            logger.warning("dead_letter_failed", error=repr(exc), retry_in=delay)
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 5.0)
+        except Exception as exc:  # the record can't be sent as it is: its head, our headers only
+            if truncate:
+                logger.error("dead_letter_impossible", topic=record.topic, offset=record.offset, error=repr(exc))
+                break
+            truncate = True
     metrics.DEADLETTERED.labels(service=service).inc()
-    await dead_letter(producer, record, reason, service)
 
 
 async def run_view(consumer: AIOKafkaConsumer, handle: Handler, service: str, commit: bool = True,
@@ -136,15 +190,15 @@ async def run_view_batches(consumer: AIOKafkaConsumer, handle: BatchHandler, ser
     a batch grow (fewer, larger writes) at the price of that much delay."""
     logger = log.get(f"{service}.view")
     while True:
-        fetched = await consumer.getmany(timeout_ms=500, max_records=2000)
+        fetched = await _fetch(consumer, logger, 2000)
         batch = [(record, event) for records in fetched.values() for record in records
                  if (event := _decoded(record)) is not None]
         if batch:
             with contextlib.suppress(Exception):  # still failing after MAX_ATTEMPTS: the view moves on
                 await _attempt(batch, handle, logger, ("view_paused", "view_handler_failed"), events=len(batch))
         if fetched:
-            await consumer.commit({TopicPartition(tp.topic, tp.partition): records[-1].offset + 1
-                                   for tp, records in fetched.items()})
+            await _commit(consumer, {TopicPartition(tp.topic, tp.partition): records[-1].offset + 1
+                                     for tp, records in fetched.items()}, logger)
         if linger_s:
             await asyncio.sleep(linger_s)
 

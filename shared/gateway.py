@@ -68,6 +68,9 @@ class ChannelGateway:
             await stop_within(self.consumer.stop(), f"{self.channel} gateway consumer")
         await stop_within(self.producer.stop(), f"{self.channel} gateway producer")
 
+    def dead_loops(self) -> list[str]:
+        return [f"{self.channel}-gateway-consumer"] if self._task is not None and self._task.done() else []
+
     def ready(self) -> bool:
         return self._task is None or (not self._task.done() and bool(self.consumer.assignment()))
 

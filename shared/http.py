@@ -25,6 +25,10 @@ class Service(Protocol):
         """{"ready": bool, ...}; raising means not ready."""
         ...
 
+    def dead_loops(self) -> list[str]:
+        """Names of essential background loops that have ended (health turns red)."""
+        ...
+
 
 def service_app(title: str, build: Callable[[], Service], log_level: str = "INFO") -> FastAPI:
     """The HTTP app of a service: `build()` makes the service at start-up; it runs for
@@ -53,7 +57,13 @@ def add_health(app: FastAPI, readiness: Readiness) -> None:
     app.mount("/metrics", make_asgi_app())
 
     @app.get("/healthz", tags=["health"])
-    async def healthz() -> dict:
+    async def healthz(request: Request, response: Response) -> dict:
+        """503 once a loop the service can't work without has died: restart me."""
+        service = getattr(request.app.state, "service", None)
+        dead = service.dead_loops() if service is not None else []
+        if dead:
+            response.status_code = 503
+            return {"status": "failing", "dead": dead}
         return {"status": "ok"}
 
     @app.get("/readyz", tags=["health"])

@@ -39,8 +39,20 @@ def dead_letter_headers(reason: str, service: str, **origin: object) -> list[tup
     ]
 
 
-async def dead_letter(producer: AIOKafkaProducer, record: ConsumerRecord, reason: str, service: str) -> None:
-    """Keep the original bytes and headers, add why and where it came from."""
-    headers = list(record.headers or []) + dead_letter_headers(
-        reason, service, topic=record.topic, partition=record.partition, offset=record.offset)
-    await producer.send_and_wait(topics.DEADLETTER, value=record.value, key=record.key, headers=headers)
+DEAD_LETTER_MAX_VALUE = 900_000  # under Kafka's default 1 MB record limit
+
+
+async def dead_letter(producer: AIOKafkaProducer, record: ConsumerRecord, reason: str, service: str,
+                      truncate: bool = False) -> None:
+    """Keep the original bytes and headers, add why and where it came from. `truncate`:
+    the record was too large for the topic; keep its head and its original size."""
+    origin = {"topic": record.topic, "partition": record.partition, "offset": record.offset}
+    value = record.value
+    kept = [(k, v if v is not None else b"") for k, v in record.headers or []]  # a header may have no value
+    if truncate:
+        kept = []
+        if value is not None:
+            origin["truncated_from"] = len(value)
+            value = value[:DEAD_LETTER_MAX_VALUE]
+    headers = kept + dead_letter_headers(reason, service, **origin)
+    await producer.send_and_wait(topics.DEADLETTER, value=value, key=record.key, headers=headers)

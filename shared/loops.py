@@ -15,6 +15,11 @@ from shared.lifecycle import cancel_tasks, stop_within
 logger = log.get("loops")
 
 
+def dead(entrances) -> list[str]:
+    """The names of the loops and consumers among `entrances` that have ended."""
+    return [e.name for e in entrances if not e.alive()]
+
+
 class Loop:
     """Runs `step()` forever, `pause_s` apart; a failing step is logged and retried."""
 

@@ -51,6 +51,9 @@ SURVEYS = Histogram(
     buckets=(1, 2, 3, 4, 5),
 )
 COMPLAINTS = Counter("omniroute_complaints_total", "Surveys flagged as complaints", ["queue", "channel"])
+HANDLER_PAUSES = Counter(
+    "omniroute_handler_pauses_total", "Event handling paused by a transient infrastructure failure, then retried",
+    ["loop"])
 CONSUMER_LAG = Gauge(
     "omniroute_kafka_consumer_lag", "Messages not yet consumed, summed over assigned partitions",
     ["service", "group", "topic"],

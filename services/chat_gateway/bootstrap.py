@@ -10,7 +10,7 @@ from redis.asyncio import Redis
 from shared.cloudevents import Envelope
 from shared.events import CHAT
 from shared.gateway import ChannelGateway
-from shared.loops import Loop
+from shared.loops import Loop, dead
 from shared.redis_client import connect
 from shared.sockets import SocketHub
 
@@ -48,6 +48,9 @@ class ChatService:
         await self.abandons.stop()
         await self.gateway.stop()
         await self.redis.aclose()
+
+    def dead_loops(self) -> list[str]:
+        return self.gateway.dead_loops() + dead([self.abandons])
 
     async def readiness(self) -> dict:
         await self.redis.ping()

@@ -13,7 +13,7 @@ from shared.cloudevents import Envelope
 from shared.events import EMAIL
 from shared.gateway import ChannelGateway
 from shared.lifecycle import cancel_tasks, stop_within
-from shared.loops import Loop
+from shared.loops import Loop, dead
 from shared.policy import Policy, read_policy_file
 from shared.redis_client import connect
 
@@ -92,6 +92,10 @@ class EmailService:
     @property
     def smtp_port(self) -> int | None:
         return self.smtp_server.sockets[0].getsockname()[1] if self.smtp_server else None
+
+    def dead_loops(self) -> list[str]:
+        imap = ["imap-poller"] if self._imap_task is not None and self._imap_task.done() else []
+        return self.gateway.dead_loops() + dead([self.timers]) + imap
 
     async def readiness(self) -> dict:
         await self.redis.ping()

@@ -12,7 +12,7 @@ from aiokafka import AIOKafkaProducer
 from shared import topics
 from shared.kafka import make_consumer, make_producer, publish
 from shared.lifecycle import stop_within
-from shared.loops import Consumer, Loop
+from shared.loops import Consumer, Loop, dead
 from shared.policy import read_policy_file
 from shared.redis_client import connect
 from shared.sockets import SocketHub
@@ -74,7 +74,10 @@ class RoutingService:
         await self.deps.store.close()
 
     def healthy(self) -> bool:
-        return all(e.alive() for e in [*self.consumers.values(), *self.loops])
+        return not self.dead_loops()
+
+    def dead_loops(self) -> list[str]:
+        return dead([*self.consumers.values(), *self.loops])
 
     async def readiness(self) -> dict:
         """Ready: Redis answers, every entrance runs, and the routing consumer has partitions."""

@@ -75,6 +75,9 @@ class VoiceService:
         await cancel_tasks(self.deps.tasks)
         await self.gateway.stop()
 
+    def dead_loops(self) -> list[str]:
+        return self.gateway.dead_loops() + ([] if self.sip.listening() else ["sip-endpoint"])
+
     async def readiness(self) -> dict:
         return {"ready": self.sip.listening() and self.gateway.ready(), "sip_port": self.sip.port,
                 "active_calls": len(self.deps.calls)}

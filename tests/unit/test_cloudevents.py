@@ -47,3 +47,9 @@ def test_schema_errors_name_the_field():
 def test_non_json_value_is_invalid():
     with pytest.raises(InvalidEvent, match="invalid omniroute.contact.created.v1 data"):
         decode(b"c1", b"\xff{", headers())
+
+
+def test_a_header_without_a_value_is_invalid_not_a_crash():
+    value = json.dumps({"id": "c1", "channel": "chat", "customer": {"id": "u"}}).encode()
+    with pytest.raises(InvalidEvent, match="without a value: ce_source"):
+        decode(b"c1", value, [*headers(ce_source=b"<drop>"), ("ce_source", None)])
