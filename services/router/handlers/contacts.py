@@ -60,7 +60,10 @@ async def contact_created(env: Envelope, deps: RouterDeps) -> str:
         "data": new.model_dump_json(),
         "conversation_id": new.conversation_id,
     }
-    return await deps.store.enqueue_contact(_dedupe(env, deps), new.id, spec)
+    result = await deps.store.enqueue_contact(_dedupe(env, deps), new.id, spec)
+    if result == "no_queue":  # the policy changed under this replica: never dropped silently
+        raise Rejected(f"queue {queue!r} or channel {new.channel!r} is not in the policy in force")
+    return result
 
 
 async def contact_ended(env: Envelope, deps: RouterDeps) -> str:

@@ -231,9 +231,10 @@ local function offer_contact(c, a)
   local oid = 'of-' .. redis.call('INCR', K_SEQ_OFFER)
   local expires = NOW + (POLICY.offer_timeout_ms or 20000)
   redis.call('HSET', k_offer(oid), 'contact', c.id, 'agent', a.id, 'state', 'pending',
-    'issued_at', NOW, 'expires_at', expires, 'queue', c.queue, 'channel', c.channel)
+    'issued_at', NOW, 'expires_at', expires, 'queue', c.queue, 'channel', c.channel, 'cost', cost)
   leave_wait(c)
-  redis.call('HSET', k_contact(c.id), 'state', 'offered', 'offer', oid, 'agent', a.id)
+  -- The cost reserved is remembered: it is given back even if the policy changes meanwhile.
+  redis.call('HSET', k_contact(c.id), 'state', 'offered', 'offer', oid, 'agent', a.id, 'cost', cost)
   c.state = 'offered'
   a.load = a.load + cost
   a.busy[c.channel] = (a.busy[c.channel] or 0) + 1
@@ -327,10 +328,11 @@ local function pull_for_agent(a)
   end
 end
 
--- Give capacity back after an offer or a contact of `channel` ends, and re-index the
--- agent (the caller decides whether they pull new work now).
-local function free_agent(a, channel)
-  local cost = POLICY.channels[channel] and POLICY.channels[channel].cost or 0
+-- Give capacity back after an offer or a contact of `channel` ends (`reserved`: the cost
+-- taken when it was offered), and re-index the agent (the caller decides whether they
+-- pull new work now).
+local function free_agent(a, channel, reserved)
+  local cost = tonumber(reserved) or (POLICY.channels[channel] and POLICY.channels[channel].cost) or 0
   a.load = math.max(0, a.load - cost)
   a.busy[channel] = math.max(0, (a.busy[channel] or 0) - 1)
   save_agent_load(a)
@@ -452,7 +454,7 @@ local function close_offer(oid, o, outcome, reason, defer)
   local data = {offer_id = oid, contact_id = o.contact, agent_id = o.agent}
   if outcome == 'declined' then data.reason = reason or '' end
   emit('offer.' .. outcome, o.contact, data)
-  if a then free_agent(a, o.channel) end
+  if a then free_agent(a, o.channel, o.cost) end
   local requeued = c and c.state == 'offered' and c.offer == oid
   if requeued then requeue(c, 'offer_' .. outcome) end
   if defer then return a, requeued and c or nil end

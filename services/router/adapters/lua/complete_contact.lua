@@ -19,7 +19,7 @@ if a then
     set_agent_state(a, 'wrapup', '')
     redis.call('ZADD', K_TIMERS, 'GT', NOW + wrap, 'wrapup:' .. aid)  -- adds, or extends only
   end
-  free_agent(a, c.channel)
+  free_agent(a, c.channel, c.cost)
   pull_for_agent(a)
 end
 return 'ok'

@@ -1,11 +1,13 @@
 -- ARGV: now, dedupe_key, contact_id, json {channel, queue, tier, intent, customer_id,
 --       offset_ms, skills, data, conversation_id?}
 -- Idempotent on the event id (dedupe_key) and on the contact id.
+-- Returns no_queue (nothing written, not even the dedupe marker: the event can come again)
+-- when the policy in force here no longer has the queue or channel.
 local dedupe, cid, spec = ARGV[2], ARGV[3], cjson.decode(ARGV[4])
-if not first_time(dedupe) then return 'duplicate' end
-if redis.call('EXISTS', k_contact(cid)) == 1 then return 'exists' end
 local qp = POLICY.queues[spec.queue]
 if not qp or not POLICY.channels[spec.channel] then return 'no_queue' end
+if not first_time(dedupe) then return 'duplicate' end
+if redis.call('EXISTS', k_contact(cid)) == 1 then return 'exists' end
 local conv = spec.conversation_id
 if type(conv) ~= 'string' then conv = '' end
 local arrival = next_arrival()

@@ -21,7 +21,17 @@ if reason ~= cjson.null and reason and c.state == 'assigned' then
   local a = load_agent(c.agent)
   redis.call('SREM', k_agent_contacts(c.agent), cid)
   requeue(c, reason)
-  if a then free_agent(a, c.channel) end
+  if c.state == 'queued' then
+    -- Back in line: its steps relax again from now, and its max wait counts the time it
+    -- waited before the hand-off (time being handled is not waiting).
+    arm_step_timer(c)
+    local qp = POLICY.queues[c.queue]
+    if qp and (qp.max_wait_ms or -1) >= 0 then
+      local waited = (tonumber(c.assigned_at) or NOW) - c.qstart
+      arm('maxwait:' .. cid, NOW + math.max(0, qp.max_wait_ms - waited))
+    end
+  end
+  if a then free_agent(a, c.channel, c.cost) end
   -- The failed agent is skipped for this contact while anyone else can take it.
   redis.call('SADD', k_contact_declined(cid), c.agent)
   push_contact(c)
