@@ -12,7 +12,17 @@ import contextlib
 from collections.abc import Awaitable, Callable
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
-from aiokafka.errors import KafkaError, MessageSizeTooLargeError
+from aiokafka.errors import (
+    KafkaConnectionError,
+    KafkaError,
+    KafkaTimeoutError,
+    LeaderNotAvailableError,
+    MessageSizeTooLargeError,
+    NodeNotReadyError,
+    NotEnoughReplicasError,
+    NotLeaderForPartitionError,
+    RequestTimedOutError,
+)
 from redis.exceptions import (
     ClusterDownError,
     MasterDownError,
@@ -34,13 +44,15 @@ BatchHandler = Callable[[list[tuple[ConsumerRecord, Envelope]]], Awaitable[objec
 # Infrastructure that is down or busy for now: wait and retry, never skip the event. Redis
 # refusals that pass (out of memory, a replica promoted, a busy script, loading) count too.
 TRANSIENT = (RedisConnectionError, RedisTimeoutError, OutOfMemoryError, ReadOnlyError, MasterDownError,
-             TryAgainError, ClusterDownError, ConnectionError, OSError, asyncio.TimeoutError)
+             TryAgainError, ClusterDownError, ConnectionError, OSError, asyncio.TimeoutError,
+             KafkaConnectionError, KafkaTimeoutError, NodeNotReadyError, RequestTimedOutError,
+             NotLeaderForPartitionError, LeaderNotAvailableError, NotEnoughReplicasError)
 # The same refusals met inside a Lua script come back as a plain error naming them.
 TRANSIENT_REPLIES = ("OOM ", "READONLY", "MASTERDOWN", "BUSY", "LOADING", "TRYAGAIN", "CLUSTERDOWN")
 
 
 def is_transient(exc: BaseException) -> bool:
-    if isinstance(exc, TRANSIENT):
+    if isinstance(exc, TRANSIENT) or (isinstance(exc, KafkaError) and exc.retriable):
         return True
     return isinstance(exc, RedisResponseError) and any(r in str(exc) for r in TRANSIENT_REPLIES)
 MAX_ATTEMPTS = 3

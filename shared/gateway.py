@@ -47,7 +47,7 @@ class ChannelGateway:
             raise TypeError("set `channel` on the gateway subclass")
         self.settings = settings
         self.source = f"omniroute/{self.channel}-gateway"
-        self.producer = make_producer(settings.kafka_bootstrap)
+        self.producer = make_producer(settings.kafka_bootstrap, request_timeout_ms=settings.kafka_request_timeout_ms)
         self.consumer: AIOKafkaConsumer | None = None
         if self.subscribes:
             # Each gateway replica reacts to events for contacts it holds; a shared

@@ -15,6 +15,9 @@ class CommonSettings(BaseSettings):
     # A Redis reply (or connect) slower than this fails instead of hanging on a dead link;
     # keep it above the longest blocking read (the outbox relay blocks 0.5 s).
     redis_socket_timeout_s: float = Field(default=5.0, gt=0)
+    # How long a publish may wait for Kafka before it fails (then retried, or answered in
+    # the protocol's temporary-failure terms: SMTP 451, SIP 503).
+    kafka_request_timeout_ms: int = Field(default=30_000, gt=0)
     topic_partitions: int = 3
     topic_replication: int = 1
     log_level: str = "INFO"

@@ -95,7 +95,8 @@ def bootstrap(settings: RouterSettings | None = None, *, store=None, publisher=N
         store = RoutingStore(connect(settings), presence_timeout_ms=settings.presence_timeout_ms,
                              dedupe_ttl_s=settings.dedupe_ttl_s, retention_s=settings.retention_s)
     redis = getattr(store, "redis", None)  # a fake store has none: no outbox, no stats
-    producer = make_producer(settings.kafka_bootstrap) if kafka else None
+    producer = make_producer(settings.kafka_bootstrap, request_timeout_ms=settings.kafka_request_timeout_ms) \
+        if kafka else None
     deps = RouterDeps(
         settings=settings, store=store,
         policy=PolicyState(policy=read_policy_file(settings.policy_file)[1], file=settings.policy_file),

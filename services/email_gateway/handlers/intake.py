@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from shared import logging as log
 from shared.clock import now_ms
-from shared.consumer_loop import TRANSIENT
+from shared.consumer_loop import TRANSIENT, is_transient
 
 from ..adapters import metrics
 from ..adapters.deadletter import dead_letter_mail
@@ -43,17 +43,19 @@ async def _process(inbound: Inbound, deps: EmailDeps, spool_id: str) -> Verdict:
         if inbound.source == "smtp":  # the sending MTA bounces it to the customer
             return Verdict("unparseable", str(exc))
         return await _dead_letter(inbound, deps, str(exc), spool_id)
-    except TRANSIENT as exc:  # (a cancel at shutdown leaves the spooled copy to the sweeper)
-        return Verdict("retry", f"temporarily unable to route: {exc!r}")
-    except Exception as exc:  # a bug must not lose an accepted mail
-        logger.exception("mail_failed", source=inbound.source)
+    except Exception as exc:
+        if is_transient(exc):  # Redis or Kafka away: 451 (a cancel at shutdown leaves the spooled copy)
+            return Verdict("retry", f"temporarily unable to route: {exc!r}")
+        logger.exception("mail_failed", source=inbound.source)  # a bug must not lose an accepted mail
         return await _dead_letter(inbound, deps, f"processing failed: {exc!r}", spool_id)
 
 
 async def _dead_letter(inbound: Inbound, deps: EmailDeps, reason: str, key: str) -> Verdict:
     try:
         await dead_letter_mail(deps.publisher.producer, inbound.raw, reason, key=key, origin=inbound.source)
-    except TRANSIENT as exc:
+    except Exception as exc:
+        if not is_transient(exc):
+            raise
         return Verdict("retry", f"dead-letter unavailable: {exc!r}")
     logger.warning("mail_dead_lettered", reason=reason, source=inbound.source)
     return Verdict("dead_lettered", reason)
