@@ -144,7 +144,7 @@ class ContactOverflowed(Model):
     contact_id: Id
     queue: Slug
     channel: ChannelName
-    reason: Literal["queue_full", "max_wait"]
+    reason: Literal["queue_full", "max_wait", "queue_removed"]
     action: Literal["callback"]
     wait_ms: int
 

@@ -165,6 +165,7 @@ class Policy(Strict):
             "max_missed_offers": self.max_missed_offers,
             "reoffer_delay_ms": int(self.reoffer_delay_s * 1000),
             "relationship_ttl_s": int(self.relationship_ttl_s),
+            "default_queue": self.default_queue,
         }
 
 

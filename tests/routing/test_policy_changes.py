@@ -5,9 +5,10 @@ capacity comes back at the cost it was taken at, whatever the policy says now.""
 import pytest
 
 from services.router.domain.commands import ApplyPolicy, RouteEvent
+from services.router.domain.errors import PolicyConflict
 from shared.cloudevents import new_event
 from shared.consumer_loop import Rejected
-from shared.events import ContactCreated, Customer, event_type
+from shared.events import ContactCreated, ContactUpdated, Customer, event_type
 from shared.policy import Policy
 from tests.routing.world import routing_policy
 
@@ -47,3 +48,41 @@ async def test_capacity_comes_back_at_the_cost_it_was_taken(world, end):
         offer = await world.offer_of(cid)
         assert await world.state.decline_offer(offer["id"], "a") == "ok"
     assert await world.agent_field("a", "load") == "0"
+
+
+async def test_an_offered_contact_whose_queue_is_removed_goes_home_not_nowhere(world):
+    await world.agent("v", {"vip": 5}, channels=["chat"])
+    cid = await world.contact(queue="vip")
+    offer = await world.offer_of(cid)
+    await world.bus.handle(ApplyPolicy(without("vip")))  # nobody waits in vip: allowed
+    assert await world.state.decline_offer(offer["id"], "v") == "ok"
+    c = await world.state.get_contact(cid)
+    assert (c.state, c.queue) == ("queued", "support")  # the default queue, its place kept
+    assert (await world.events("contact.requeued", contact_id=cid))[-1]["reason"] == "queue_removed"
+    await world.agent("s", {"support": 1}, channels=["chat"])
+    assert await world.offers_to("s") == [cid]
+
+
+async def test_a_handled_contact_whose_queue_and_channel_are_gone_becomes_a_callback(world):
+    await world.agent("b", {"billing": 1}, channels=["voice"])
+    cid = await world.contact(queue="impatient", channel="voice")  # max wait 60 s
+    await world.accept(cid)
+    raw = routing_policy().model_dump()
+    del raw["queues"]["impatient"]
+    raw["queues"]["support"]["channels"] = ["chat", "email"]
+    del raw["queues"]["support"]["sla"]["voice"]
+    await world.bus.handle(ApplyPolicy(Policy.model_validate(raw)))
+    await world.advance(61_000)  # its max-wait timer fires on a queue that is gone: no error
+    update = ContactUpdated(contact_id=cid, requeue_reason="transfer_failed")
+    await world.bus.handle(RouteEvent(new_event(event_type("contact.updated"), update, source="gw", key=cid)))
+    assert await world.contact_state(cid) == "overflowed"
+    overflowed = (await world.events("contact.overflowed", contact_id=cid))[-1]
+    assert (overflowed["reason"], overflowed["action"]) == ("queue_removed", "callback")
+
+
+async def test_the_stranded_check_is_part_of_the_install(world):
+    """A contact that arrives between the handler's check and the install still stops it."""
+    await world.contact(queue="vip")  # nobody serves vip: it waits (in its second step)
+    with pytest.raises(PolicyConflict, match="or:wait:vip:1:chat"):
+        await world.state.install_policy(without("vip"))  # the store alone, no handler check
+    assert (await world.state.active_policy())[1].queues.keys() == world.policy.queues.keys()

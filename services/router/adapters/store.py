@@ -17,6 +17,7 @@ from shared.events import MessagePosted
 from shared.policy import Policy, qualifications
 from shared.transcripts import TranscriptStore
 
+from ..domain.errors import PolicyConflict
 from ..domain.records import AgentRecord, ContactRecord, OfferRecord
 from . import keys
 from .keys import key
@@ -85,7 +86,11 @@ class RoutingStore:
         doc = policy.model_dump_json()
         compiled = json.dumps(policy.compile_for_redis())
         mode = "api" if source is None else "file"
-        return int(await self._install(keys=[], args=[doc, compiled, source or "", mode]))
+        result = await self._install(keys=[], args=[doc, compiled, source or "", mode])
+        if isinstance(result, bytes) and result.startswith(b"stranded:"):
+            waiting = result.decode().removeprefix("stranded:").split(",")
+            raise PolicyConflict(f"contacts still wait in {waiting}: drain them or keep those queues, steps and channels")
+        return int(result)
 
     async def policy_version(self) -> int:
         return int(await self.redis.get(keys.POLICY_VERSION) or 0)

@@ -17,6 +17,10 @@ class Conflict(RoutingError):
     """The target is not in a state that allows this (e.g. an offer already expired)."""
 
 
+class PolicyConflict(Conflict):
+    """A new policy would strand waiting contacts (their queue, step or channel is gone)."""
+
+
 class Invalid(RoutingError):
     """The message's content does not fit the routing policy (a 422)."""
 

@@ -9,14 +9,10 @@ from shared import logging as log
 from shared.policy import read_policy_file
 
 from ..domain import commands as c
-from ..domain.errors import Conflict
+from ..domain.errors import PolicyConflict
 from .deps import PolicyState, RouterDeps
 
 logger = log.get("router.policy")
-
-
-class PolicyConflict(Conflict):
-    """A new policy would strand waiting contacts (their queue, step or channel is gone)."""
 
 
 async def get_queues(msg: c.GetQueues, deps: RouterDeps) -> dict:
@@ -35,6 +31,7 @@ async def apply_policy(msg: c.ApplyPolicy, deps: RouterDeps) -> int:
     stranded = await deps.store.stranded_contacts(active[1] if active else deps.policy.policy, msg.policy)
     if stranded:
         raise PolicyConflict(f"contacts still wait in {stranded}: drain them or keep those queues, steps and channels")
+    # Checked again inside the install itself (PolicyConflict): a contact may arrive meanwhile.
     version = await deps.store.install_policy(msg.policy, msg.source)
     if version:
         await deps.store.requalify_agents(msg.policy)

@@ -408,6 +408,35 @@ local function overflow(c, reason)
     reason = reason, action = qp.overflow_action, wait_ms = NOW - c.enqueued_at})
 end
 
+-- Does the policy in force still have this contact's queue, step and channel?
+local function still_served(c)
+  local qp = POLICY.queues[c.queue]
+  return qp ~= nil and POLICY.channels[c.channel] ~= nil and has(qp.channels, c.channel) and c.step < qp.steps
+end
+
+-- A contact whose queue, step or channel a policy change dropped (it was being offered or
+-- handled, or held for its last agent, then) goes to the default queue keeping its place,
+-- or leaves routing as a callback request when that queue can't serve its channel: never
+-- to no queue.
+local function rehome(c)
+  disarm('step:' .. c.id .. ':' .. (c.step + 1))
+  disarm('maxwait:' .. c.id)
+  c.overdue = ''
+  redis.call('HSET', k_contact(c.id), 'offer', '', 'agent', '', 'overdue', '')
+  local home = POLICY.default_queue
+  local hq = home and POLICY.queues[home]
+  if hq and POLICY.channels[c.channel] and has(hq.channels, c.channel) then
+    enter_queue(c, home)
+    emit('contact.requeued', c.id, {contact_id = c.id, queue = home, reason = 'queue_removed'})
+    return
+  end
+  c.state = 'overflowed'
+  redis.call('HSET', k_contact(c.id), 'state', 'overflowed', 'ended_at', NOW, 'end_reason', 'queue_removed')
+  retire_contact(c.id)
+  emit('contact.overflowed', c.id, {contact_id = c.id, queue = c.queue, channel = c.channel,
+    reason = 'queue_removed', action = 'callback', wait_ms = NOW - c.enqueued_at})
+end
+
 -- A new contact in its queue: offer it, or overflow while its queue is over its cap.
 local function settle_new(c)
   for _ = 1, 10 do
@@ -431,14 +460,32 @@ local function unprefer(c)
 end
 
 -- Back to waiting at its original place (same score and step), open to every agent.
+-- Returns true when the contact's queue was gone and it went elsewhere (rehome).
 local function requeue(c, reason)
   unprefer(c)
   if c.state == 'assigned' and c.offer and c.offer ~= '' then retire_offer(c.offer) end  -- its accepted offer
+  if not still_served(c) then
+    rehome(c)
+    return true
+  end
   redis.call('HSET', k_contact(c.id), 'state', 'queued', 'offer', '', 'agent', '')
   c.state = 'queued'
   wait_add(c.queue, c.step, c.channel, c.score, c.id)
   emit('contact.requeued', c.id, {contact_id = c.id, queue = c.queue, reason = reason})
   if c.overdue == '1' then overflow(c, 'max_wait') end
+  return false
+end
+
+-- A queued contact (held for its last agent) whose queue a policy change dropped.
+local function home_again(c)
+  leave_wait(c)
+  if c.pref ~= '' then
+    disarm('pref:' .. c.id)
+    c.pref = ''
+    redis.call('HSET', k_contact(c.id), 'pref', '')
+  end
+  rehome(c)
+  push_contact(c)
 end
 
 -- End a pending offer (declined, expired, agent gone) and route both sides again
@@ -486,8 +533,12 @@ local function release_preferred(aid)
     local c = load_contact(cid)
     redis.call('ZREM', k_prefwait(aid), cid)
     if c and c.state == 'queued' and c.pref == aid then
-      unprefer(c)
-      push_contact(c)
+      if still_served(c) then
+        unprefer(c)
+        push_contact(c)
+      else
+        home_again(c)
+      end
     end
   end
 end

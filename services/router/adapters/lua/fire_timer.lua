@@ -48,6 +48,10 @@ if kind == 'step' then
   n = tonumber(n)
   local c = cid and load_contact(cid)
   if not c or c.step ~= n - 1 or (c.state ~= 'queued' and c.state ~= 'offered') then return 'stale' end
+  if not still_served(c) then  -- a policy change dropped its queue: it goes home (or on return)
+    if c.state == 'queued' then home_again(c) end
+    return 'stale'
+  end
   advance_step(c, n)
   push_contact(c)
   return 'escalated'
@@ -55,6 +59,10 @@ end
 
 local c = load_contact(id)
 if not c then return 'stale' end
+if not still_served(c) then  -- a policy change dropped its queue: it goes home (or on return)
+  if c.state == 'queued' then home_again(c) end
+  return 'stale'
+end
 
 if kind == 'maxwait' then
   if c.state == 'offered' then

@@ -20,8 +20,8 @@ local reason = u.requeue_reason
 if reason ~= cjson.null and reason and c.state == 'assigned' then
   local a = load_agent(c.agent)
   redis.call('SREM', k_agent_contacts(c.agent), cid)
-  requeue(c, reason)
-  if c.state == 'queued' then
+  local rehomed = requeue(c, reason)
+  if c.state == 'queued' and not rehomed then
     -- Back in line: its steps relax again from now, and its max wait counts the time it
     -- waited before the hand-off (time being handled is not waiting).
     arm_step_timer(c)
