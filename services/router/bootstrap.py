@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 from aiokafka import AIOKafkaProducer
 
 from shared import topics
-from shared.kafka import make_consumer, make_producer, publish
+from shared.kafka import make_consumer, make_producer
 from shared.lifecycle import stop_within
 from shared.loops import Consumer, Loop, dead
 from shared.policy import read_policy_file
@@ -18,6 +18,7 @@ from shared.redis_client import connect
 from shared.sockets import SocketHub
 
 from .adapters.outbox import OutboxRelay
+from .adapters.publisher import KafkaPublisher
 from .adapters.stats_board import StatsBoard
 from .adapters.stats_store import StatsStore
 from .adapters.store import RoutingStore
@@ -31,16 +32,6 @@ from .handlers import HANDLERS
 from .handlers.deps import PolicyState, RouterDeps
 from .messagebus import MessageBus
 from .settings import RouterSettings
-
-
-class KafkaPublisher:
-    """Publishes events the router makes outside a transition (agent messages, surveys)."""
-
-    def __init__(self, producer: AIOKafkaProducer):
-        self.producer = producer
-
-    async def publish(self, event) -> None:
-        await publish(self.producer, event)
 
 
 @dataclass

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 
+from services.router.domain.errors import PolicyConflict
 from services.router.domain.records import AgentRecord, ContactRecord, OfferRecord
 from shared.policy import Policy
 
@@ -165,11 +166,11 @@ class FakeStore:
     async def policy_version(self) -> int:
         return self.policy[0] if self.policy else 0
 
-    async def stranded_contacts(self, old: Policy, new: Policy) -> list[str]:
-        return [f"wait:{c['queue']}" for c in self.contacts.values()
-                if c["state"] == "queued" and c["queue"] not in new.queues]
-
     async def install_policy(self, policy: Policy, source: str | None = None) -> int:
+        stranded = [f"wait:{c['queue']}" for c in self.contacts.values()
+                    if c["state"] == "queued" and c["queue"] not in policy.queues]
+        if stranded:  # as the install script refuses it
+            raise PolicyConflict(f"contacts still wait in {stranded}")
         version = (self.policy[0] if self.policy else 0) + 1
         self.policy = (version, policy)
         return version

@@ -20,10 +20,10 @@ from shared.cloudevents import Envelope, encode
 from shared.events import EVENT_MODELS
 from shared.kafka import dead_letter_headers
 
+from ..domain import SOURCE
 from .keys import OUTBOX
 
 GROUP = "relay"
-SOURCE = "omniroute/router"
 CLAIM_IDLE_MS = 30_000
 logger = log.get("router.outbox")
 

@@ -34,7 +34,6 @@ OFFSETS = P + "offsets"  # hash topic:partition -> last projected offset
 SEEN = P + "seen"  # zset event id -> when projected (a short window)
 SEEN_KEEP_MS = 120_000  # a republished outbox entry arrives within the relay's claim time
 OPEN_KINDS = ("available", "wrapup", "work")  # open intervals whose time the report adds
-STATE_WEIGHT = stats.OPEN_WEIGHT  # agent states weigh 100; work, its capacity cost
 SURVEY_TTL_S = windows.DAY_TTL_S * 4
 ASSIGNED = event_type("contact.assigned")
 
@@ -103,10 +102,10 @@ class Batch:
         a = self.agent(aid)
         before = agent_bucket(a)
         if a.get("state") in OPEN_KINDS:
-            self.open_interval(a["state"], int(a["since"]), STATE_WEIGHT, -1)
+            self.open_interval(a["state"], int(a["since"]), stats.OPEN_WEIGHT, -1)
         a["state"], a["since"] = state, since
         if state in OPEN_KINDS:
-            self.open_interval(state, since, STATE_WEIGHT, +1)
+            self.open_interval(state, since, stats.OPEN_WEIGHT, +1)
         self._recount(before, a)
 
     def add_work(self, aid: str, n: int) -> None:

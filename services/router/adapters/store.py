@@ -103,20 +103,6 @@ class RoutingStore:
             return None
         return int(version or 0), Policy.model_validate_json(doc)
 
-    async def stranded_contacts(self, old: Policy, new: Policy) -> list[str]:
-        """Waiting sets that still hold contacts but that `new` no longer has."""
-        gone = []
-        for qname, queue in old.queues.items():
-            kept = new.queues.get(qname)
-            for step in range(len(queue.steps)):
-                for ch in queue.channels:
-                    if kept and step < len(kept.steps) and ch in kept.channels:
-                        continue
-                    wait = key("wait", qname, step, ch)
-                    if await self.redis.zcard(wait):
-                        gone.append(wait)
-        return gone
-
     async def requalify_agents(self, policy: Policy) -> int:
         """Recompute every agent's (queue, step) pools after a policy change. Admin path,
         not the routing hot path: one transition per agent."""

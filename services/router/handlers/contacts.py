@@ -16,13 +16,13 @@ from shared.events import (
 )
 from shared.policy import Policy
 
+from ..domain import SOURCE
 from ..domain import commands as c
 from ..domain.errors import Conflict, Invalid, NotFound
 from ..domain.records import ContactRecord
 from .access import assigned_contact, raise_for
 from .deps import RouterDeps
 
-SOURCE = "omniroute/router"
 COMPLETE_REFUSALS = {
     "not_found": "contact not found",
     "forbidden": "this contact is assigned to another agent",

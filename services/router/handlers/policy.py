@@ -27,11 +27,8 @@ async def get_policy(msg: c.GetPolicy, deps: RouterDeps) -> tuple[int, object]:
 async def apply_policy(msg: c.ApplyPolicy, deps: RouterDeps) -> int:
     """Install a validated policy for every replica and move agents to the pools it
     defines. Returns the new version (0: `source` is the file installed already)."""
-    active = await deps.store.active_policy()
-    stranded = await deps.store.stranded_contacts(active[1] if active else deps.policy.policy, msg.policy)
-    if stranded:
-        raise PolicyConflict(f"contacts still wait in {stranded}: drain them or keep those queues, steps and channels")
-    # Checked again inside the install itself (PolicyConflict): a contact may arrive meanwhile.
+    # Refused (PolicyConflict) inside the install itself when contacts still wait in a
+    # queue, step or channel it drops: one atomic step, no window for a late arrival.
     version = await deps.store.install_policy(msg.policy, msg.source)
     if version:
         await deps.store.requalify_agents(msg.policy)

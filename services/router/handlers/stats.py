@@ -15,10 +15,10 @@ from shared.survey import InvalidSurveyToken, verify
 
 from ..adapters import stats_metrics as metrics
 from ..adapters.stats_store import Record
+from ..domain import SOURCE
 from ..domain import commands as c
 from ..domain.errors import Conflict, Forbidden, Invalid
 from ..domain.ops import report, stats, windows
-from .contacts import SOURCE
 from .deps import RouterDeps
 
 
