@@ -48,8 +48,12 @@ async def close_desktop(msg: c.CloseDesktop, deps: RouterDeps) -> None:
 async def snapshot(deps: RouterDeps, agent_id: str) -> dict:
     a = await deps.store.get_agent(agent_id)
     now = await deps.store.server_time_ms()
-    offers = [_offer_frame(o, now, await _summary(deps, o.contact)) for o in await deps.store.pending_offers(agent_id)]
-    contacts = [await _summary(deps, cid) for cid in await deps.store.agent_contacts(agent_id)]
+    pending = await deps.store.pending_offers(agent_id)
+    held = await deps.store.agent_contacts(agent_id)
+    found = await deps.store.get_contacts([o.contact for o in pending] + held)  # one round trip
+    summaries = [c.summary() if c else None for c in found]
+    offers = [_offer_frame(o, now, s) for o, s in zip(pending, summaries, strict=False)]
+    contacts = summaries[len(pending):]
     agent = {"id": agent_id, "name": a.name if a else agent_id, "state": a.state if a else None,
              "reason": a.reason if a else "", "capacity": a.capacity if a else 0, "load": a.load if a else 0}
     return {"type": "hello", "agent": agent, "offers": offers, "contacts": [s for s in contacts if s]}
