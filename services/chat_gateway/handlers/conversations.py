@@ -120,8 +120,15 @@ async def dropped(deps: ChatDeps, cid: str) -> None:
 
 
 async def end_dropped(deps: ChatDeps) -> int:
+    """End the contacts of customers whose grace period ran out. Claimed ones whose
+    contact.ended Kafka did not take go back on the schedule: tried again next time."""
     due = await deps.store.claim_due_abandons(now_ms())
-    for cid in due:
-        await leave(deps, cid, "customer_disconnected")
+    for i, cid in enumerate(due):
+        try:
+            await leave(deps, cid, "customer_disconnected")
+        except BaseException:
+            for back in due[i:]:
+                await deps.store.schedule_abandon(back, now_ms())
+            raise
         metrics.CUSTOMERS_DROPPED.inc()
     return len(due)
