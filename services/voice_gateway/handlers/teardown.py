@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
+
+from shared.consumer_loop import is_transient
+
 from ..domain.call import Phase, abandons
-from .deps import Live, VoiceDeps
+from .deps import Live, VoiceDeps, logger
 
 
 async def hang_up(live: Live, deps: VoiceDeps, outcome: str) -> None:
@@ -13,8 +17,23 @@ async def hang_up(live: Live, deps: VoiceDeps, outcome: str) -> None:
         return
     leaving = abandons(call)
     deps.finish(live, "abandoned" if leaving and call.phase != Phase.TRANSFERRING else outcome)
-    if leaving:
-        await deps.publisher.end_contact(call.contact_id, "customer_left")
+    if leaving:  # beside the SIP handler: Kafka may be away for a while
+        deps.spawn(tell_router_caller_left(deps, call.contact_id))
+
+
+async def tell_router_caller_left(deps: VoiceDeps, contact_id: str) -> None:
+    """contact.ended until Kafka has it: a caller who hung up is never left queued."""
+    delay = 0.2
+    while True:
+        try:
+            await deps.publisher.end_contact(contact_id, "customer_left")
+            return
+        except Exception as exc:
+            if not is_transient(exc):
+                raise
+            logger.warning("contact_ended_retry", contact_id=contact_id, error=repr(exc), retry_in=delay)
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 5.0)
 
 
 async def send_bye(live: Live, deps: VoiceDeps) -> None:
