@@ -266,11 +266,6 @@ def patience_s(t: Totals) -> float | None:
     return (t["wait_answered_ms"] + t["wait_abandoned_ms"]) / gave_up / 1000
 
 
-def open_time(intervals: list[tuple[int, float]], window_start: int, now_ms: int) -> float:
-    """ms of still-open intervals (start, weight) that fall inside the window."""
-    return sum(w.overlap(start, now_ms, window_start, now_ms) * weight for start, weight in intervals)
-
-
 # -- what is open now, as aggregates ---------------------------------------------------
 OPEN_WEIGHT = 100  # open intervals are weighted in hundredths: agent states 100, work its cost
 

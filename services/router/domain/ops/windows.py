@@ -58,7 +58,3 @@ def split_days(start: int, end: int, tz: ZoneInfo) -> Iterator[tuple[str, int]]:
         stop = min(end, next_day_start(cur, tz))
         yield day_of(cur, tz), stop - cur
         cur = stop
-
-
-def overlap(start: int, end: int, window_start: int, window_end: int) -> int:
-    return max(0, min(end, window_end) - max(start, window_start))
