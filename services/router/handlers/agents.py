@@ -68,8 +68,8 @@ async def get_agent(msg: c.GetAgent, deps: RouterDeps) -> AgentRecord:
 
 async def set_agent_state(msg: c.SetAgentState, deps: RouterDeps) -> AgentRecord:
     require_agent(msg.caller, msg.agent_id)
-    await _existing(deps, msg.agent_id)
-    await deps.store.set_agent_state(msg.agent_id, msg.state, msg.reason)
+    if await deps.store.set_agent_state(msg.agent_id, msg.state, msg.reason) == "not_found":  # the transition checks
+        raise NotFound(f"agent {msg.agent_id!r} not found")
     return await _existing(deps, msg.agent_id)
 
 
