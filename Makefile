@@ -4,10 +4,10 @@ VENV        := .venv
 PY          := $(VENV)/bin/python
 PYTEST_ARGS ?=
 
-.PHONY: help install constraints test infra-up infra-down up down bench bench-routing bench-channels bench-e2e compose-check
+.PHONY: help install constraints test infra-up infra-down up down bench bench-routing bench-channels bench-e2e compose-check chaos
 
 help:
-	@echo "make install | test [PYTEST_ARGS=...] | up | down | infra-up | infra-down | bench | bench-e2e [BENCH_ARGS=...] | compose-check | constraints"
+	@echo "make install | test [PYTEST_ARGS=...] | up | down | infra-up | infra-down | bench | bench-e2e [BENCH_ARGS=...] | chaos [CHAOS_ARGS=...] | compose-check | constraints"
 
 # A stamp file, so `make test` reinstalls only when the dependency pins change.
 install: $(VENV)/.installed
@@ -76,6 +76,12 @@ bench-e2e: install
 	set -a; . $(BENCH_E2E_STATE)/infra.env; set +a; \
 	  $(PY) bench/e2e.py $(BENCH_ARGS); \
 	  rc=$$?; $(PY) deploy/local/infra.py --state-dir $(BENCH_E2E_STATE) down; exit $$rc
+
+# Router replicas under load through kill -9s, pauses and Kafka/Redis restarts, judged by
+# the invariant checker (the fault suite in `make test` is the short version).
+CHAOS_ARGS ?= --seconds 300 --kills 40
+chaos: install
+	$(PY) -m tests.faults.chaos $(CHAOS_ARGS)
 
 compose-check:
 	docker-compose config -q

@@ -32,7 +32,7 @@ from shared.events import (
     SurveySubmitted,
     event_type,
 )
-from shared.kafka import make_consumer, make_producer, publish
+from shared.kafka import joined, make_consumer, make_producer, publish
 from shared.lifecycle import cancel_tasks, stop_within
 from shared.settings import CommonSettings
 
@@ -72,7 +72,7 @@ class ChannelGateway:
         return [f"{self.channel}-gateway-consumer"] if self._task is not None and self._task.done() else []
 
     def ready(self) -> bool:
-        return self._task is None or (not self._task.done() and bool(self.consumer.assignment()))
+        return self._task is None or (not self._task.done() and joined(self.consumer))
 
     async def handle(self, event: Envelope) -> None:
         """Override to react to routing and message events."""

@@ -3,7 +3,12 @@ CloudEvents publishing and the dead-letter topic."""
 
 from __future__ import annotations
 
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord
+from aiokafka import (
+    AIOKafkaConsumer,
+    AIOKafkaProducer,
+    ConsumerRebalanceListener,
+    ConsumerRecord,
+)
 
 from shared import topics
 from shared.cloudevents import Envelope, encode
@@ -15,12 +20,33 @@ def make_producer(bootstrap: str, **kw) -> AIOKafkaProducer:
     )
 
 
+class Membership(ConsumerRebalanceListener):
+    """Remembers that the consumer has joined its group, partitions or none (a replica
+    beyond the partition count is a ready standby)."""
+
+    def __init__(self) -> None:
+        self.joined = False
+
+    async def on_partitions_revoked(self, revoked) -> None:
+        pass
+
+    async def on_partitions_assigned(self, assigned) -> None:
+        self.joined = True
+
+
 def make_consumer(bootstrap: str, group: str, *topic_names: str, **kw) -> AIOKafkaConsumer:
     # Offsets are committed by the handler loop only after the Redis transition is done.
     kw.setdefault("auto_offset_reset", "earliest")
-    return AIOKafkaConsumer(
-        *topic_names, bootstrap_servers=bootstrap, group_id=group, enable_auto_commit=False, **kw
-    )
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=group, enable_auto_commit=False, **kw)
+    consumer.membership = Membership()
+    consumer.subscribe(list(topic_names), listener=consumer.membership)
+    return consumer
+
+
+def joined(consumer: AIOKafkaConsumer) -> bool:
+    """Has the consumer joined its group (made by `make_consumer`)?"""
+    membership = getattr(consumer, "membership", None)
+    return membership.joined if membership is not None else bool(consumer.assignment())
 
 
 async def publish(producer: AIOKafkaProducer, event: Envelope, topic: str | None = None) -> None:

@@ -8,7 +8,7 @@ from collections.abc import Awaitable, Callable
 
 from aiokafka import AIOKafkaConsumer
 
-from shared import consumer_loop
+from shared import consumer_loop, kafka
 from shared import logging as log
 from shared.lifecycle import cancel_tasks, stop_within
 
@@ -82,5 +82,6 @@ class Consumer:
     def alive(self) -> bool:
         return self.task is not None and not self.task.done()
 
-    def assigned(self) -> bool:
-        return bool(self.consumer.assignment())
+    def joined(self) -> bool:
+        """In its group, with partitions or as a standby beyond the partition count."""
+        return kafka.joined(self.consumer)

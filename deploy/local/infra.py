@@ -204,18 +204,26 @@ def _start_kafka(state: Path, port: int, controller_port: int) -> None:
     data.mkdir(parents=True, exist_ok=True)
     props = kdir / "server.properties"
     props.write_text(_server_properties(data, port, controller_port))
-    java = ["java", "-Xms256m", "-Xmx512m", "-Djava.awt.headless=true",
-            f"-Dlog4j2.configurationFile={LOG4J}", f"-Dkafka.logs.dir={logs}",
-            "-cp", f"{libs}/*"]
     logs.mkdir(parents=True, exist_ok=True)
     with open(logs / "kafka.out", "ab") as out:
         subprocess.run(
-            java + ["kafka.tools.StorageTool", "format", "--standalone",
-                    "--cluster-id", _cluster_id(), "--config", str(props)],
+            _java(state, libs) + ["kafka.tools.StorageTool", "format", "--standalone",
+                                  "--cluster-id", _cluster_id(), "--config", str(props)],
             check=True, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
         )
-    spawn(java + ["kafka.Kafka", str(props)], log=logs / "kafka.out",
-          pidfile=state / "pids" / "kafka.pid")
+    _spawn_kafka(state, libs)
+
+
+def _java(state: Path, libs: Path) -> list[str]:
+    return ["java", "-Xms256m", "-Xmx512m", "-Djava.awt.headless=true",
+            f"-Dlog4j2.configurationFile={LOG4J}", f"-Dkafka.logs.dir={state / 'logs'}",
+            "-cp", f"{libs}/*"]
+
+
+def _spawn_kafka(state: Path, libs: Path) -> None:
+    """Start the broker on its formatted data dir (a restart keeps every topic and offset)."""
+    spawn(_java(state, libs) + ["kafka.Kafka", str(state / "kafka" / "server.properties")],
+          log=state / "logs" / "kafka.out", pidfile=state / "pids" / "kafka.pid")
 
 
 def _start_redis(state: Path, port: int) -> None:
@@ -336,6 +344,25 @@ async def _setup(state: Path, env: dict[str, str], timeout_s: float) -> None:
     settings = CommonSettings()
     await ensure_topics(env["OMNIROUTE_KAFKA_BOOTSTRAP"], partitions=settings.topic_partitions,
                         replication=settings.topic_replication)
+
+
+def restart(state_dir: Path | str, name: str, hard: bool = False, timeout_s: float = READY_TIMEOUT_S) -> None:
+    """Stop Kafka or Redis (SIGKILL when `hard`, else SIGTERM) and start it again on the
+    same port with the same data, then wait until it answers (fault tests)."""
+    state = Path(state_dir).resolve()
+    env = json.loads((state / "infra.json").read_text())["env"]
+    pidfile = state / "pids" / f"{name}.pid"
+    pid = running(pidfile)
+    if hard and pid is not None:
+        os.kill(pid, signal.SIGKILL)
+        while running(pidfile):
+            time.sleep(0.05)
+    stop(pidfile)
+    if name == "redis":
+        _start_redis(state, int(env["OMNIROUTE_REDIS_URL"].rsplit(":", 1)[1].split("/")[0]))
+    else:
+        _spawn_kafka(state, fetch())
+    asyncio.run(_wait_ready(state, env, timeout_s))
 
 
 def down(state_dir: Path | str = DEFAULT_STATE) -> None:

@@ -71,10 +71,10 @@ class RoutingService:
         return dead([*self.consumers.values(), *self.loops])
 
     async def readiness(self) -> dict:
-        """Ready: Redis answers, every entrance runs, and the routing consumer has partitions."""
+        """Ready: Redis answers, every entrance runs, and the routing consumer has joined its group."""
         await self.deps.store.ping()
         routing = self.consumers.get("router")
-        return {"ready": self.healthy() and (routing is None or routing.assigned())}
+        return {"ready": self.healthy() and (routing is None or routing.joined())}
 
 
 def bootstrap(settings: RouterSettings | None = None, *, store=None, publisher=None,
