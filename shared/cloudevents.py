@@ -34,6 +34,9 @@ class Envelope:
     key: str
     time: datetime = field(default_factory=utcnow)
     subject: str | None = None
+    # CloudEvents `sequence` extension: the order of the router transitions about one
+    # contact (shared/ordering.py); None on events from gateways.
+    sequence: str | None = None
 
     @property
     def topic(self) -> str:
@@ -56,6 +59,8 @@ def encode(event: Envelope) -> tuple[bytes, bytes, Headers]:
     ]
     if event.subject:
         headers.append(("ce_subject", event.subject.encode()))
+    if event.sequence:
+        headers.append(("ce_sequence", event.sequence.encode()))
     return event.key.encode(), event.data.model_dump_json().encode(), headers
 
 
@@ -89,6 +94,7 @@ def decode(key: bytes | None, value: bytes | None, headers: Headers | None) -> E
     return Envelope(
         id=attrs["ce_id"], source=attrs["ce_source"], type=type_, data=data,
         key=(key or b"").decode(errors="replace"), time=time, subject=attrs.get("ce_subject"),
+        sequence=attrs.get("ce_sequence"),
     )
 
 

@@ -18,7 +18,6 @@ and message events for its contacts.
 from __future__ import annotations
 
 import asyncio
-import uuid
 
 from aiokafka import AIOKafkaConsumer
 
@@ -51,8 +50,9 @@ class ChannelGateway:
         self.consumer: AIOKafkaConsumer | None = None
         if self.subscribes:
             # Each gateway replica reacts to events for contacts it holds; a shared
-            # group would split them, so by default every replica has its own group.
-            group = group or f"omniroute-{self.channel}-gateway-{uuid.uuid4().hex[:8]}"
+            # group would split them, so every replica has its own, named after the
+            # replica: a restart resumes at its committed offset (nothing missed, no orphans).
+            group = group or f"omniroute-{self.channel}-gateway-{settings.replica}"
             self.consumer = make_consumer(settings.kafka_bootstrap, group, *self.subscribes, auto_offset_reset=offset_reset)
         self._task: asyncio.Task | None = None
 

@@ -7,10 +7,14 @@ from collections.abc import Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import Protocol
 
+from aiokafka.errors import KafkaError
 from fastapi import FastAPI, Request, Response
-from prometheus_client import make_asgi_app
+from fastapi.responses import JSONResponse
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest, make_asgi_app
+from redis.exceptions import ResponseError as RedisResponseError
 
 from shared import logging as log
+from shared.consumer_loop import TRANSIENT, is_transient
 from shared.runtime import tune_gc
 
 Readiness = Callable[[Request], Awaitable[dict]]
@@ -48,12 +52,35 @@ def service_app(title: str, build: Callable[[], Service], log_level: str = "INFO
 
     app = FastAPI(title=title, version="1", lifespan=lifespan)
     add_health(app, lambda request: request.app.state.service.readiness())
+    add_unavailable(app)
     return app
+
+
+def add_unavailable(app: FastAPI) -> None:
+    """Redis or Kafka not answering (restarting, failing over, unreachable) is a 503 with
+    Retry-After, which clients retry, not a 500."""
+    logger = log.get("http")
+
+    async def unavailable(request: Request, exc: Exception) -> JSONResponse:
+        if not is_transient(exc):
+            logger.error("request_failed", path=request.url.path, error=repr(exc))
+            return JSONResponse({"detail": "internal error"}, status_code=500)
+        logger.warning("backend_unavailable", path=request.url.path, error=repr(exc))
+        return JSONResponse({"detail": "temporarily unavailable (Redis or Kafka is not answering): retry"},
+                            status_code=503, headers={"Retry-After": "1"})
+
+    for cls in (*TRANSIENT, RedisResponseError, KafkaError):
+        app.add_exception_handler(cls, unavailable)
 
 
 def add_health(app: FastAPI, readiness: Readiness) -> None:
     """`readiness` returns a body with a boolean `ready`; an exception means not ready
     (Redis or Kafka unreachable), never a 500."""
+
+    @app.get("/metrics", include_in_schema=False)
+    def metrics() -> Response:  # at /metrics itself, not a redirect to /metrics/
+        return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+
     app.mount("/metrics", make_asgi_app())
 
     @app.get("/healthz", tags=["health"])

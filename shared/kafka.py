@@ -22,15 +22,22 @@ def make_producer(bootstrap: str, **kw) -> AIOKafkaProducer:
 
 class Membership(ConsumerRebalanceListener):
     """Remembers that the consumer has joined its group, partitions or none (a replica
-    beyond the partition count is a ready standby)."""
+    beyond the partition count is a ready standby). A group that starts at the latest
+    offset commits that start at once: a restart before its first record resumes there
+    instead of skipping what was published while it was down."""
 
-    def __init__(self) -> None:
-        self.joined = False
+    def __init__(self, consumer: AIOKafkaConsumer, pin_start: bool) -> None:
+        self.consumer, self.pin_start, self.joined = consumer, pin_start, False
 
     async def on_partitions_revoked(self, revoked) -> None:
         pass
 
     async def on_partitions_assigned(self, assigned) -> None:
+        if self.pin_start:
+            fresh = {tp: await self.consumer.position(tp) for tp in assigned
+                     if await self.consumer.committed(tp) is None}
+            if fresh:
+                await self.consumer.commit(fresh)
         self.joined = True
 
 
@@ -38,7 +45,7 @@ def make_consumer(bootstrap: str, group: str, *topic_names: str, **kw) -> AIOKaf
     # Offsets are committed by the handler loop only after the Redis transition is done.
     kw.setdefault("auto_offset_reset", "earliest")
     consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=group, enable_auto_commit=False, **kw)
-    consumer.membership = Membership()
+    consumer.membership = Membership(consumer, pin_start=kw["auto_offset_reset"] == "latest")
     consumer.subscribe(list(topic_names), listener=consumer.membership)
     return consumer
 

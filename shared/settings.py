@@ -1,5 +1,7 @@
 """12-factor settings shared by every service (prefix OMNIROUTE_)."""
 
+import socket
+
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -21,6 +23,11 @@ class CommonSettings(BaseSettings):
     topic_partitions: int = 3
     topic_replication: int = 1
     log_level: str = "INFO"
+    # This process's stable name among its service's replicas (default: the host name, which
+    # a container keeps across restarts). It names the consumer groups a replica reads alone
+    # (desktop feed, chat and voice gateways), so a restart resumes from the committed
+    # offset instead of missing what was published meanwhile. Distinct per replica.
+    replica: str = Field(default_factory=socket.gethostname, pattern=r"^[A-Za-z0-9._-]{1,100}$")
 
 # Development defaults for secrets. Every service refuses them with OMNIROUTE_ENV=production;
 # the survey secret is shared: the email gateway signs the links the router's page opens.

@@ -105,7 +105,9 @@ def bootstrap(settings: RouterSettings | None = None, *, store=None, publisher=N
 def _add_entrances(service: RoutingService, s: RouterSettings, producer: AIOKafkaProducer) -> None:
     bus = service.bus
     routing = make_consumer(s.kafka_bootstrap, s.router_group, topics.CONTACTS, auto_offset_reset=s.offset_reset)
-    desktop = make_consumer(s.kafka_bootstrap, f"{s.router_group}-desktop-{s.instance}", topics.ROUTING,
+    # The desktop feed: every replica reads every event, in a group of its own named after
+    # the replica, so a restart resumes where it stopped (transcripts miss nothing).
+    desktop = make_consumer(s.kafka_bootstrap, f"{s.router_group}-desktop-{s.replica}", topics.ROUTING,
                             topics.AGENTS, topics.MESSAGES, auto_offset_reset="latest")
     stats_group = f"{s.router_group}-stats"
     stats = make_consumer(s.kafka_bootstrap, stats_group, topics.ROUTING, topics.AGENTS, topics.CONTACTS,

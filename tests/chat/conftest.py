@@ -65,7 +65,7 @@ async def stack(infra, redis):  # noqa: F811 -- redis: a clean routing and chat 
         offset_reset="latest", timer_interval_ms=50))
     chat_app = create_chat_app(ChatSettings(
         kafka_bootstrap=kafka, redis_url=redis_url, chat_secret="chat-test-secret", chat_abandon_grace_s=5.0,
-        chat_connect_rate_per_min=CONNECT_RATE))
+        chat_connect_rate_per_min=CONNECT_RATE, replica=group))  # its own consumer group
     async with (
         serve(router_app) as router_url,
         serve(chat_app) as chat_url,

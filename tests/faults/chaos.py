@@ -91,7 +91,8 @@ class Chaos:
     def _spawn(self, r: Replica) -> None:
         env = {**self.env, "PYTHONPATH": str(REPO), "OMNIROUTE_ROUTER_PORT": str(r.port),
                "OMNIROUTE_ADMIN_TOKEN": ADMIN, "OMNIROUTE_ROUTER_GROUP": "chaos-router",
-               "OMNIROUTE_INSTANCE": f"{r.name}-{uuid.uuid4().hex[:6]}", "OMNIROUTE_LOG_LEVEL": "WARNING",
+               "OMNIROUTE_INSTANCE": f"{r.name}-{uuid.uuid4().hex[:6]}", "OMNIROUTE_REPLICA": r.name,
+               "OMNIROUTE_LOG_LEVEL": "WARNING",
                "OMNIROUTE_PRESENCE_TIMEOUT_MS": "600000", "OMNIROUTE_TIMER_INTERVAL_MS": "100"}
         with open(self.logs / f"{r.name}.log", "a") as log:
             r.proc = subprocess.Popen([sys.executable, "-m", "services.router"], cwd=REPO, env=env,

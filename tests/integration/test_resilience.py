@@ -55,3 +55,16 @@ async def test_events_of_a_transition_made_while_kafka_is_paused_reach_kafka_aft
     assert assigned.data.agent_id == "ann"
     # At least once: a publish repeated after the outage keeps its id, so consumers dedupe it.
     assert {e.id for e in harness.routing.of("contact.assigned", contact_id=cid)} == {assigned.id}
+
+
+async def test_a_request_meeting_a_paused_redis_gets_503_with_retry_after_not_500(infra, redis, pid_of):
+    from tests.support.router_harness import ADMIN, running_router
+
+    async with running_router(infra, redis_socket_timeout_s=1.0) as h:
+        with paused(pid_of("redis")):
+            r = await h.http.get("/v1/contacts/c-anything", headers=ADMIN)
+        assert r.status_code == 503, r.text
+        assert r.headers["retry-after"] == "1"
+        assert (await h.http.get("/v1/contacts/c-anything", headers=ADMIN)).status_code == 404  # back
+        metrics = await h.http.get("/metrics")  # itself, not a 307 to /metrics/
+        assert metrics.status_code == 200 and "omniroute_" in metrics.text

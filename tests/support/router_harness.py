@@ -19,7 +19,7 @@ from services.router.settings import RouterSettings
 from shared import topics
 from shared.cloudevents import new_event
 from shared.events import ContactCreated, Customer, event_type
-from shared.kafka import make_producer, publish
+from shared.kafka import joined, make_producer, publish
 
 from .kafka_watch import Watch
 from .poll import until
@@ -33,8 +33,9 @@ def infra_address(infra, name: str) -> str:
 
 
 async def positioned(consumer, what: str) -> None:
-    """Wait for partitions and resolve 'latest' now, so nothing produced later is missed."""
-    await until(lambda: consumer.assignment(), 30, what=what)
+    """Wait until the consumer has joined with partitions and resolve 'latest' now, so
+    nothing produced later is missed."""
+    await until(lambda: consumer.assignment() and joined(consumer), 30, what=what)
     for tp in consumer.assignment():
         await consumer.position(tp)
 

@@ -9,6 +9,7 @@ import time
 
 from redis.asyncio import Redis
 
+from shared.ordering import APPLIED, update_if_newer
 from shared.transcripts import TranscriptStore
 
 from ..domain.chat import Pace, window
@@ -50,12 +51,10 @@ class ChatStore:
         return [cid for cid, (state, q) in zip(cids, rows, strict=True)
                 if state == b"queued" and q == queue.encode()]
 
-    async def update(self, cid: str, **fields: str) -> bool:
-        """Only conversations this gateway started; False for anyone else's contact."""
-        if not await self.redis.exists(_conv(cid)):
-            return False
-        await self.redis.hset(_conv(cid), mapping=fields)
-        return True
+    async def update(self, cid: str, sequence: str | None = None, **fields: str) -> bool:
+        """Only conversations this gateway started, and only with news newer than the last
+        routing event applied (`sequence`): False for anyone else's contact or a late event."""
+        return await update_if_newer(self.redis, _conv(cid), sequence, fields) == APPLIED
 
     async def claim_survey(self, cid: str) -> bool:
         """One survey answer per contact, whichever replica or socket sends it first."""

@@ -103,7 +103,7 @@ async def leave(deps: ChatDeps, cid: str, reason: str) -> None:
     if not conv or conv.get("state") == "ended":
         return
     await deps.publisher.end_contact(cid, reason)
-    await deps.store.update(cid, state="ended", end_reason=reason)
+    await deps.store.update(cid, state="ended", end_reason=reason, closed="1")
     if conv.get("state") == "assigned":  # the agent reads it in the chat pane
         await deps.publisher.post_message(MessagePosted(
             message_id=f"m-left-{cid}", conversation_id=cid, contact_id=cid, sender="system",

@@ -28,7 +28,7 @@ async def notify_queue(deps: ChatDeps, queue: str) -> None:
 
 async def contact_queued(env: Envelope, deps: ChatDeps) -> None:
     e = env.data
-    if e.channel != CHAT or not await deps.store.update(e.contact_id, state="queued", queue=e.queue):
+    if e.channel != CHAT or not await deps.store.update(e.contact_id, env.sequence, state="queued", queue=e.queue):
         return
     conv = await deps.store.get(e.contact_id)
     await deps.store.wait(e.contact_id, e.queue, int(conv.get("created_ms", now_ms())))
@@ -39,18 +39,20 @@ async def contact_requeued(env: Envelope, deps: ChatDeps) -> None:
     conv = await deps.store.get(env.data.contact_id)
     if not conv or conv.get("state") != "assigned":
         return  # an offer that expired: the customer never saw it
-    await contact_queued_again(deps, env.data.contact_id, conv)
+    await contact_queued_again(deps, env.data.contact_id, conv, env.sequence)
 
 
-async def contact_queued_again(deps: ChatDeps, cid: str, conv: dict) -> None:
-    await deps.store.update(cid, state="queued")
+async def contact_queued_again(deps: ChatDeps, cid: str, conv: dict, sequence: str | None = None) -> None:
+    if not await deps.store.update(cid, sequence, state="queued"):
+        return  # a late event: the contact has moved on since
     await deps.store.wait(cid, conv["queue"], int(conv["created_ms"]))
     await notify_queue(deps, conv["queue"])
 
 
 async def contact_assigned(env: Envelope, deps: ChatDeps) -> None:
     e = env.data
-    if e.channel != CHAT or not await deps.store.update(e.contact_id, state="assigned", agent_id=e.agent_id):
+    if e.channel != CHAT or not await deps.store.update(e.contact_id, env.sequence, state="assigned",
+                                                        agent_id=e.agent_id):
         return
     await deps.store.unwait(e.contact_id, e.queue)
     await deps.store.record_assignment(e.queue, now_ms())
@@ -62,7 +64,8 @@ async def contact_closed(env: Envelope, deps: ChatDeps) -> None:
     """Completed by the agent, or abandoned: the chat is over for the customer."""
     e = env.data
     reason = "completed" if env.type == event_type("contact.completed") else "abandoned"
-    if e.channel != CHAT or not await deps.store.update(e.contact_id, state="ended", end_reason=reason):
+    if e.channel != CHAT or not await deps.store.update(e.contact_id, env.sequence, state="ended",
+                                                        end_reason=reason, closed="1"):
         return
     await deps.store.unwait(e.contact_id, e.queue)
     await deps.store.cancel_abandon(e.contact_id)

@@ -13,6 +13,7 @@ import uuid
 from redis.asyncio import Redis
 
 from shared.clock import now_ms
+from shared.ordering import APPLIED, update_if_newer
 
 TTL_S = 180 * 86400  # how long a closed thread can still be answered into its case
 SEEN_TTL_S = 7 * 86400  # inbound Message-ID dedupe window
@@ -70,16 +71,20 @@ class CaseStore:
         raw = await self.redis.hgetall(f"em:contact:{contact_id}")
         return _dict(raw) if raw else None
 
-    async def set_contact_state(self, contact_id: str, state: str, agent: str | None = None) -> str | None:
-        """Record a routing transition; returns the case id, None for non-email contacts."""
+    async def set_contact_state(self, contact_id: str, state: str, agent: str | None = None,
+                                sequence: str | None = None) -> tuple[str | None, bool]:
+        """Record a routing transition unless a newer one was recorded (`sequence`): the
+        case id (None for non-email contacts) and whether it was applied."""
         key = f"em:contact:{contact_id}"
         case_id = _s(await self.redis.hget(key, "case"))
         if not case_id:
-            return None
-        await self.redis.hset(key, mapping={"state": state, **({"agent": agent} if agent else {})})
+            return None, False
+        fields = {"state": state, **({"agent": agent} if agent else {})}
+        if await update_if_newer(self.redis, key, sequence, fields) != APPLIED:
+            return case_id, False
         if agent:
             await self.update_case(case_id, last_agent=agent)
-        return case_id
+        return case_id, True
 
     async def open_contact(self, case_id: str) -> str | None:
         """The case's current contact when it is still being handled."""

@@ -236,9 +236,11 @@ async def routing_event(env: Envelope, deps: EmailDeps) -> str:
     state = ROUTING_STATES[env.type]
     contact_id = env.data.contact_id
     agent = getattr(env.data, "agent_id", None) if state == "assigned" else None
-    case_id = await deps.cases.set_contact_state(contact_id, state, agent)
+    case_id, applied = await deps.cases.set_contact_state(contact_id, state, agent, env.sequence)
     if case_id is None:
         return "not_email"
+    if not applied:
+        return "stale"  # a late event: the contact has moved on since
     if state in CLOSED:
         await deps.cases.clear_due(contact_id)
     if state == "completed":

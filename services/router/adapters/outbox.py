@@ -19,6 +19,7 @@ from shared import topics
 from shared.cloudevents import Envelope, encode
 from shared.events import EVENT_MODELS
 from shared.kafka import dead_letter_headers
+from shared.ordering import sequence_of
 
 from ..domain import SOURCE
 from .keys import OUTBOX
@@ -34,7 +35,7 @@ def envelope_from_entry(entry_id: str, fields: dict[bytes, bytes]) -> Envelope:
     data = model.model_validate(json.loads(fields[b"data"]))
     time = datetime.fromtimestamp(int(fields[b"time"]) / 1000, UTC)
     return Envelope(id=f"rt-{entry_id}", source=SOURCE, type=type_, data=data,
-                    key=fields[b"key"].decode(), time=time)
+                    key=fields[b"key"].decode(), time=time, sequence=sequence_of(entry_id))
 
 
 class OutboxRelay:

@@ -18,9 +18,9 @@ def routing(bus: MessageBus, consumer: AIOKafkaConsumer, producer: AIOKafkaProdu
 
 
 def desktop_feed(bus: MessageBus, consumer: AIOKafkaConsumer) -> Consumer:
-    """Each replica's own group, from the latest offset: nothing to commit; only the
-    event types a desktop shows are decoded."""
-    return Consumer("router-desktop", consumer, lambda event: bus.handle(FeedDesktop(event)), commit=False,
+    """Each replica's own group (latest offset on its first start, committed offsets after);
+    only the event types a desktop shows are decoded."""
+    return Consumer("router-desktop", consumer, lambda event: bus.handle(FeedDesktop(event)),
                     types=frozenset(desktop.EVENT_HANDLERS))
 
 
