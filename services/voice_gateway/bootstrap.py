@@ -18,17 +18,19 @@ from .adapters.media import load_hold_audio
 from .adapters.sip_transport import SipEndpoint
 from .domain.dialplan import DialPlan
 from .entrypoints import sip as sip_requests
-from .handlers import transfer
+from .handlers import ivr, transfer
 from .handlers.deps import VoiceDeps
 from .settings import VoiceSettings
 
 logger = log.get("voice")
 WILDCARDS = ("", "0.0.0.0", "::")
 ASSIGNED = event_type("contact.assigned")
+OVERFLOWED = event_type("contact.overflowed")
 
 
 class VoiceGateway(ChannelGateway):
-    """The Kafka side: produces contacts, reacts to assignments (transfers the call)."""
+    """The Kafka side: produces contacts, reacts to assignments (transfers the call) and
+    to overflow (takes the callback and hangs up)."""
 
     channel = VOICE
     subscribes = (topics.ROUTING,)
@@ -38,6 +40,8 @@ class VoiceGateway(ChannelGateway):
         if event.type == ASSIGNED and self.deps is not None:
             # Returns at once: the REFER runs beside the consumer loop.
             transfer.contact_assigned(event, self.deps)
+        elif event.type == OVERFLOWED and self.deps is not None:
+            ivr.contact_overflowed(event, self.deps)
 
 
 def load_dialplan(path) -> DialPlan:

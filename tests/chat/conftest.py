@@ -39,6 +39,8 @@ class Stack:
     routing: Watch
     contacts: Watch
 
+    admin = ADMIN  # the router's admin token header
+
     @property
     def ws_url(self) -> str:
         return self.chat_url.replace("http://", "ws://") + "/ws"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import json
 import re
@@ -313,6 +314,25 @@ async def test_customer_who_leaves_before_an_answer_is_abandoned(stack):
     ended = await stack.contacts.wait("contact.ended", contact_id=dropped["conversation_id"])
     assert ended.data.reason == "customer_disconnected"
     await stack.routing.wait("contact.abandoned", contact_id=dropped["conversation_id"])
+
+
+async def overflow_to_callback(stack, queue: str = "support") -> None:
+    """Nobody may wait in `queue`: a contact no agent can take at once leaves as a callback."""
+    doc = (await stack.http.get(f"{stack.router_url}/v1/policy", headers=stack.admin)).json()["policy"]
+    doc["queues"][queue] |= {"max_waiting": 0, "overflow_action": "callback"}
+    r = await stack.http.put(f"{stack.router_url}/v1/policy", headers=stack.admin, json=doc)
+    assert r.status_code == 200, r.text
+
+
+async def test_a_chat_the_queue_cannot_take_is_told_and_closed_as_a_callback(stack):
+    await overflow_to_callback(stack)
+    async with websockets.connect(stack.ws_url) as ws:
+        await ws.send(json.dumps({"type": "start", "name": "Ola", "email": "ola@example.com", "topic": "general"}))
+        cid = json.loads(await ws.recv())["conversation_id"]
+        ended = await asyncio.wait_for(next_frame(ws, "ended"), 20)
+    assert ended["reason"] == "callback" and "get back to you" in ended["text"]
+    overflowed = await stack.routing.wait("contact.overflowed", contact_id=cid)
+    assert overflowed.data.action == "callback"
 
 
 async def test_bad_input_closes_the_socket_with_a_reason(stack):

@@ -15,6 +15,7 @@ from tests.email.dovecot import PASSWORD, USER
 from tests.email.helpers import SUPPORT, URGENT, gateway_settings, start_gateway, swaks
 from tests.support.kafka_watch import Watch
 from tests.support.poll import until
+from tests.support.router_harness import ADMIN
 
 pytestmark = pytest.mark.email
 
@@ -175,6 +176,22 @@ async def test_completed_contact_gets_one_survey_mail_whose_link_records_the_ans
 
 async def _survey_decision(harness, contact_id, decision):
     return (await harness.redis.hget(f"em:contact:{contact_id}", "survey")) == decision.encode()
+
+
+async def test_a_mail_the_queue_cannot_take_is_acknowledged_with_a_promise_to_come_back(harness, gateway, sink):
+    doc = (await harness.http.get("/v1/policy", headers=ADMIN)).json()["policy"]
+    for queue in doc["queues"].values():  # nobody may wait: no agent is logged in
+        queue |= {"max_waiting": 0, "overflow_action": "callback", "overflow_queue": None}
+    assert (await harness.http.put("/v1/policy", headers=ADMIN, json=doc)).status_code == 200
+    contact = await new_mail(gateway, "<busy-1@example.com>", subject="Broken router")
+    overflowed = await harness.routing.wait("contact.overflowed", contact_id=contact.id)
+    assert overflowed.data.action == "callback"
+    promise = await until(lambda: [m for m in sink.mails if "could not take your message" in m.get_content()],
+                          20, what="the callback mail")
+    mail_ = promise[0]
+    assert mail_["Subject"] == f"Re: Broken router [#{contact.conversation_id}]"
+    assert mail_["In-Reply-To"] == "<busy-1@example.com>" and mail_["Auto-Submitted"] == "auto-replied"
+    await until(lambda: _contact_state(harness, contact.id, "overflowed"), what="the case records the overflow")
 
 
 async def test_auto_replies_get_no_acknowledgement_and_acks_are_rate_limited(harness, gateway, sink):

@@ -143,6 +143,23 @@ async def test_callback_request_keeps_the_contact_in_its_place(harness, voice, c
     assert second.ok, second.explain()
 
 
+async def test_a_call_the_queue_cannot_take_becomes_a_callback_and_the_caller_is_told(harness, voice, contacts_topic,
+                                                                                       tmp_path):
+    doc = (await harness.http.get("/v1/policy", headers=ADMIN)).json()["policy"]
+    for queue in doc["queues"].values():  # nobody may wait: no agent is logged in
+        queue |= {"max_waiting": 0, "overflow_action": "callback", "overflow_queue": None}
+    assert (await harness.http.put("/v1/policy", headers=ADMIN, json=doc)).status_code == 200
+    caller = await sipp.run("caller_overflow.xml", voice.sip.port, tmp_path, keys={"caller": "+15550801", "service": "1000"})
+    contact = await created_for(contacts_topic, "+15550801")
+    overflowed = await harness.routing.wait("contact.overflowed", contact_id=contact.data.id)
+    assert overflowed.data.action == "callback"
+    update = await contacts_topic.wait("contact.updated", contact_id=contact.data.id)
+    assert update.data.metadata["callback_number"] == "+15550801"
+    await caller.done()
+    assert caller.ok, caller.explain()  # BYE with a Reason saying we will call back
+    assert contacts_topic.of("contact.ended", contact_id=contact.data.id) == []  # not an abandonment
+
+
 async def test_failed_transfer_is_reported_for_requeue(harness, voice, contacts_topic, tmp_path):
     agent_port = sipp.free_port()
     phone = await sipp.run("agent_busy.xml", 0, tmp_path / "agent", uas=True, local_port=agent_port)

@@ -60,10 +60,18 @@ async def contact_assigned(env: Envelope, deps: ChatDeps) -> None:
     await notify_queue(deps, e.queue)
 
 
+CLOSE_REASONS = {
+    event_type("contact.completed"): "completed",
+    event_type("contact.abandoned"): "abandoned",
+    event_type("contact.overflowed"): "callback",  # the queue was full or the wait too long
+}
+
+
 async def contact_closed(env: Envelope, deps: ChatDeps) -> None:
-    """Completed by the agent, or abandoned: the chat is over for the customer."""
+    """Completed by the agent, abandoned, or overflowed out of the queue as a callback
+    request: the chat is over for the customer, who is told why."""
     e = env.data
-    reason = "completed" if env.type == event_type("contact.completed") else "abandoned"
+    reason = CLOSE_REASONS[env.type]
     if e.channel != CHAT or not await deps.store.update(e.contact_id, env.sequence, state="ended",
                                                         end_reason=reason, closed="1"):
         return
@@ -73,9 +81,13 @@ async def contact_closed(env: Envelope, deps: ChatDeps) -> None:
     await notify_queue(deps, e.queue)
 
 
+CALLBACK_TEXT = "All our agents are busy right now. We have your details and will get back to you."
+
+
 def ended_frame(reason: str, surveyed: bool = False) -> dict:
     """`survey`: whether the widget offers the post-chat survey (chats the agent completed, once)."""
-    return {"type": "ended", "reason": reason, "survey": reason == "completed" and not surveyed}
+    frame = {"type": "ended", "reason": reason, "survey": reason == "completed" and not surveyed}
+    return frame | ({"text": CALLBACK_TEXT} if reason == "callback" else {})
 
 
 async def message_posted(env: Envelope, deps: ChatDeps) -> None:
@@ -97,6 +109,7 @@ HANDLERS = {
     event_type("contact.assigned"): contact_assigned,
     event_type("contact.completed"): contact_closed,
     event_type("contact.abandoned"): contact_closed,
+    event_type("contact.overflowed"): contact_closed,
     event_type("message.posted"): message_posted,
 }
 

@@ -53,6 +53,20 @@ def acknowledgement(sender: str, case: CaseView, expected: str, domain: str) -> 
     return msg
 
 
+def callback_promise(sender: str, case: CaseView, domain: str) -> EmailMessage:
+    """The case left the live queue (full, or waited too long): say so, and that we'll
+    come back to the customer."""
+    msg = _base(sender, case, domain)
+    msg["Auto-Submitted"] = "auto-replied"  # RFC 3834, as the acknowledgement
+    msg["X-Auto-Response-Suppress"] = "All"
+    msg.set_content(
+        f"All our agents are busy right now, so we could not take your message in time.\n\n"
+        f"We have kept it under case {case.case_id} and will get back to you.\n"
+        f"Reply to this email to add to your case; keep [#{case.case_id}] in the subject.\n"
+    )
+    return msg
+
+
 def survey(sender: str, case: CaseView, link: str, domain: str) -> EmailMessage:
     """After completion: one short mail with the signed survey link, on the case's thread."""
     msg = _base(sender, case, domain)

@@ -228,8 +228,9 @@ ROUTING_STATES = {
     event_type("contact.assigned"): "assigned",
     event_type("contact.completed"): "completed",
     event_type("contact.abandoned"): "abandoned",
+    event_type("contact.overflowed"): "overflowed",  # left the queue as a callback request
 }
-CLOSED = {"completed", "abandoned"}
+CLOSED = {"completed", "abandoned", "overflowed"}
 
 
 async def routing_event(env: Envelope, deps: EmailDeps) -> str:
@@ -245,7 +246,18 @@ async def routing_event(env: Envelope, deps: EmailDeps) -> str:
         await deps.cases.clear_due(contact_id)
     if state == "completed":
         await offer_survey(case_id, contact_id, deps)
+    if state == "overflowed":
+        await promise_callback(case_id, contact_id, deps)
     return state
+
+
+async def promise_callback(case_id: str, contact_id: str, deps: EmailDeps) -> None:
+    """Tell the sender we'll come back to them, if we acknowledge them at all (RFC 3834)."""
+    contact = await deps.cases.contact(contact_id) or {}
+    if contact.get("auto_ack") == "sent":
+        s = deps.settings
+        deps.spawn(_send_automatic("callback", case_id, deps,
+                                   lambda view: compose.callback_promise(s.sender, view, s.email_hostname)))
 
 
 async def offer_survey(case_id: str, contact_id: str, deps: EmailDeps) -> str:

@@ -5,7 +5,15 @@ from __future__ import annotations
 import asyncio
 import uuid
 
-from shared.events import VOICE, ContactCreated, ContactUpdated, Customer, utcnow
+from shared.cloudevents import Envelope
+from shared.events import (
+    VOICE,
+    ContactCreated,
+    ContactOverflowed,
+    ContactUpdated,
+    Customer,
+    utcnow,
+)
 
 from ..adapters import metrics
 from ..domain.call import Phase
@@ -93,13 +101,25 @@ def hold(live: Live, deps: VoiceDeps) -> None:
         live.rtp.play(deps.hold_audio, media.codec_pt)
 
 
-async def request_callback(live: Live, deps: VoiceDeps) -> None:
+async def request_callback(live: Live, deps: VoiceDeps, reason: str | None = None) -> None:
     """The caller asked to be called back: the contact keeps its place in the queue
-    (no contact.ended), the agent gets the number in the contact's metadata."""
+    (no contact.ended), the agent gets the number in the contact's metadata. `reason`:
+    the router took the call out of the queue (overflow), said in the BYE (RFC 3326)."""
 
     call = live.call
     call.callback = True
     await deps.publisher.update_contact(ContactUpdated(contact_id=call.contact_id, metadata={
-        "callback": True, "callback_number": call.ani, "callback_requested_at": utcnow().isoformat()}))
+        "callback": True, "callback_number": call.ani, "callback_requested_at": utcnow().isoformat(),
+        **({"callback_reason": reason} if reason else {})}))
     deps.finish(live, "callback")
-    await send_bye(live, deps)
+    await send_bye(live, deps, reason=f'SIP;cause=480;text="{reason}"' if reason else None)
+
+
+def contact_overflowed(event: Envelope, deps: VoiceDeps) -> None:
+    """The queue was full or the wait too long: the caller's number is kept as a callback
+    request and the call ends, saying why (beside the consumer loop)."""
+    o: ContactOverflowed = event.data
+    live = deps.by_contact.get(o.contact_id)
+    if live is None or live.call.phase != Phase.QUEUED or not live.call.live:
+        return  # not ours, a duplicate, or already gone
+    deps.spawn(request_callback(live, deps, reason=f"all agents busy ({o.reason}): we will call you back"))

@@ -36,6 +36,8 @@ async def tell_router_caller_left(deps: VoiceDeps, contact_id: str) -> None:
             delay = min(delay * 2, 5.0)
 
 
-async def send_bye(live: Live, deps: VoiceDeps) -> None:
-    data, branch = live.call.dialog.request("BYE", deps.via(live.peer))
+async def send_bye(live: Live, deps: VoiceDeps, reason: str | None = None) -> None:
+    """`reason`: a Reason header value (RFC 3326) telling the caller's phone why."""
+    data, branch = live.call.dialog.request("BYE", deps.via(live.peer),
+                                            headers=[("Reason", reason)] if reason else ())
     await deps.sip.request(live.peer, data, branch)

@@ -47,7 +47,7 @@
     message(f) { add(f); },
     ended(f) {
       ended = true;
-      status(f.reason === "completed" ? "The agent closed this chat" : "Chat ended");
+      status(f.text || (f.reason === "completed" ? "The agent closed this chat" : "Chat ended"));
       $("composer").hidden = true; $("leave").hidden = true;
       $("survey").hidden = !f.survey;
     },
