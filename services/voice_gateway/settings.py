@@ -30,6 +30,14 @@ class VoiceSettings(CommonSettings):
     voice_submit_timeout_s: float = 10.0
     # Raw 8 kHz G.711 (mu-law for PCMU, a-law for PCMA) or a .wav of it, looped while queued.
     voice_hold_audio: Path | None = None
+    # Admission: calls held at once, and new INVITEs per second (burst: twice that); beyond
+    # either the caller gets 503 with Retry-After.
+    voice_max_calls: int = Field(default=500, ge=1)
+    voice_invite_rate_per_s: float = Field(default=50.0, gt=0)
+    # A call we hold (menu or queue) ends when no RTP came from the caller for this long
+    # (its BYE was lost, or the phone died), and in any case after voice_max_call_s.
+    voice_media_timeout_s: float = Field(default=120.0, gt=0)
+    voice_max_call_s: float = Field(default=4 * 3600.0, gt=0)
 
     def rtp_ports(self) -> range | None:
         if self.rtp_port_min and self.rtp_port_max >= self.rtp_port_min:

@@ -1,6 +1,7 @@
 """Voice e2e fixtures: the real router (tests/integration's harness) plus an in-process
 voice gateway on free SIP ports, both on the session's real Kafka and Redis."""
 
+import contextlib
 import uuid
 from pathlib import Path
 
@@ -17,11 +18,12 @@ from tests.voice.sipp import free_port
 DIALPLAN = Path(__file__).with_name("dialplan.yaml")
 
 
-@pytest.fixture
-async def voice(harness, infra):  # noqa: F811
+@contextlib.asynccontextmanager
+async def voice_gateway(harness, **overrides):  # noqa: F811
+    """An in-process voice gateway on free SIP ports; `overrides` are VoiceSettings."""
     bootstrap = harness.service.settings.kafka_bootstrap
-    settings = VoiceSettings(kafka_bootstrap=bootstrap, sip_host="127.0.0.1", sip_port=free_port(),
-                             voice_dialplan=DIALPLAN, voice_transfer_timeout_s=20)
+    settings = VoiceSettings(**{"kafka_bootstrap": bootstrap, "sip_host": "127.0.0.1", "sip_port": free_port(),
+                                "voice_dialplan": DIALPLAN, "voice_transfer_timeout_s": 20, **overrides})
     service = build(settings, group=f"test-voice-{uuid.uuid4().hex[:8]}")
     await service.start()
     try:
@@ -31,6 +33,12 @@ async def voice(harness, infra):  # noqa: F811
         yield service
     finally:
         await service.stop()
+
+
+@pytest.fixture
+async def voice(harness, infra):  # noqa: F811
+    async with voice_gateway(harness) as service:
+        yield service
 
 
 @pytest.fixture

@@ -7,6 +7,7 @@ import asyncio
 import os
 import random
 import struct
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -26,6 +27,7 @@ class RtpSession(asyncio.DatagramProtocol):
         self.transport: asyncio.DatagramTransport | None = None
         self.remote: tuple[str, int] | None = None
         self._player: asyncio.Task | None = None
+        self.heard_at = time.monotonic()  # the caller's last RTP packet (or the session's start)
 
     @property
     def port(self) -> int:
@@ -35,6 +37,7 @@ class RtpSession(asyncio.DatagramProtocol):
         self.transport = transport
 
     def datagram_received(self, data: bytes, addr) -> None:
+        self.heard_at = time.monotonic()
         digit = self.detector.feed(data)
         if digit:
             self.on_digit(digit)
@@ -88,7 +91,7 @@ async def open_session(host: str, on_digit: Callable[[str], None], ports: range 
         _, session = await loop.create_datagram_endpoint(lambda: RtpSession(on_digit), local_addr=(host, 0))
         return session
     candidates = [p for p in ports if p % 2 == 0]
-    start = random.randrange(len(candidates))
+    start = random.randrange(len(candidates)) if candidates else 0
     for port in candidates[start:] + candidates[:start]:
         try:
             _, session = await loop.create_datagram_endpoint(lambda: RtpSession(on_digit), local_addr=(host, port))

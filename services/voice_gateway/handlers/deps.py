@@ -17,6 +17,8 @@ from shared.events import ContactCreated, ContactUpdated
 from ..adapters import metrics
 from ..adapters.media import RtpSession
 from ..adapters.sip_transport import Peer, SipEndpoint
+from ..domain import sip
+from ..domain.admission import TokenBucket
 from ..domain.call import Call, Phase
 from ..domain.dialplan import DialPlan
 from ..settings import VoiceSettings
@@ -60,6 +62,12 @@ class VoiceDeps:
     calls: dict[str, Live] = field(default_factory=dict)  # by SIP Call-ID
     by_contact: dict[str, Live] = field(default_factory=dict)
     tasks: set[asyncio.Task] = field(default_factory=set)
+    invites: TokenBucket | None = None
+
+    def __post_init__(self) -> None:
+        if self.invites is None:
+            rate = self.settings.voice_invite_rate_per_s
+            self.invites = TokenBucket(rate, burst=max(1.0, 2 * rate))
 
     def via(self, peer: Peer) -> str:
         return f"SIP/2.0/{peer.transport.upper()} {self.public_host}:{self.sip.port}"
@@ -74,6 +82,23 @@ class VoiceDeps:
         self.tasks.add(task)
         task.add_done_callback(self.tasks.discard)
         return task
+
+    def in_dialog(self, req: Request, peer: Peer) -> Live | None:
+        """The call a mid-dialog request belongs to: its Call-ID, both tags (RFC 3261
+        12.2.2) and the caller's address must match, so knowing a Call-ID is not enough to
+        end or steer someone's call."""
+        live = self.calls.get(req.call_id)
+        if live is None:
+            return None
+        if sip.tag_of(req.from_address) != sip.tag_of(live.invite.from_address):
+            return None
+        if sip.tag_of(req.to_address) != live.call.local_tag or peer.addr[0] != live.peer.addr[0]:
+            return None
+        return live
+
+    def admit(self, now: float) -> bool:
+        """Room for one more call: under the cap on calls held and the INVITE rate."""
+        return len(self.calls) < self.settings.voice_max_calls and self.invites.take(now)
 
     def register(self, live: Live) -> None:
         self.calls[live.call.call_id] = live

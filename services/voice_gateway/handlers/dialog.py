@@ -18,7 +18,7 @@ async def options(req: Request, peer: Peer, deps: VoiceDeps) -> None:
 
 
 async def info(req: Request, peer: Peer, deps: VoiceDeps) -> None:
-    live = deps.calls.get(req.call_id)
+    live = deps.in_dialog(req, peer)
     if not live:
         return deps.sip.reply(req, peer, sip.response(req, *NO_DIALOG))
     if not req.body.strip():  # an empty INFO is a keep-alive
@@ -34,7 +34,7 @@ async def info(req: Request, peer: Peer, deps: VoiceDeps) -> None:
 
 async def notify(req: Request, peer: Peer, deps: VoiceDeps) -> None:
     """Progress of our REFER (RFC 3515): message/sipfrag with the agent leg's status."""
-    live = deps.calls.get(req.call_id)
+    live = deps.in_dialog(req, peer)
     if not live or live.transfer is None:
         return deps.sip.reply(req, peer, sip.response(req, *NO_DIALOG))
     try:
