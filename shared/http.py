@@ -11,6 +11,7 @@ from aiokafka.errors import KafkaError
 from fastapi import FastAPI, Request, Response
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest, make_asgi_app
+from pydantic import BaseModel
 from redis.exceptions import ResponseError as RedisResponseError
 
 from shared import logging as log
@@ -18,6 +19,20 @@ from shared.consumer_loop import TRANSIENT, is_transient
 from shared.runtime import tune_gc
 
 Readiness = Callable[[Request], Awaitable[dict]]
+
+
+class Problem(BaseModel):
+    """Why a request was refused (422s carry FastAPI's list of validation errors instead)."""
+
+    detail: str
+
+
+# What any operation may answer besides its own success, in the published OpenAPI.
+ERROR_RESPONSES: dict[int | str, dict] = {code: {"model": Problem, "description": text} for code, text in {
+    400: "Malformed request", 401: "Missing or invalid token", 403: "Not allowed with this token",
+    404: "No such resource", 409: "Conflicts with the current state", 413: "Body too large",
+    429: "Rate limited: retry later", 503: "Redis or Kafka not answering: retry after Retry-After",
+}.items()}
 
 
 class Service(Protocol):
@@ -50,7 +65,7 @@ def service_app(title: str, build: Callable[[], Service], log_level: str = "INFO
         finally:
             await service.stop()
 
-    app = FastAPI(title=title, version="1", lifespan=lifespan)
+    app = FastAPI(title=title, version="1", lifespan=lifespan, responses=ERROR_RESPONSES)
     add_health(app, lambda request: request.app.state.service.readiness())
     add_unavailable(app)
     return app

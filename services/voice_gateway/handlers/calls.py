@@ -33,7 +33,7 @@ async def invite(req: Request, peer: Peer, deps: VoiceDeps) -> None:
     deps.sip.reply(req, peer, sip.response(req, 100, "Trying"))
     try:
         await _set_up(req, peer, deps, received)
-    except Exception as exc:  # after 100 Trying every INVITE still gets a final response
+    except Exception as exc:  # noqa: BLE001 -- after 100 Trying every INVITE still gets a final response
         _failed_setup(req, peer, deps, exc)
 
 

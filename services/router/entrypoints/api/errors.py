@@ -30,7 +30,11 @@ def status_of(exc: RoutingError) -> int:
 async def refused(request: Request, exc: RoutingError) -> JSONResponse:
     code = status_of(exc)
     headers = {"WWW-Authenticate": "Bearer"} if code == status.HTTP_401_UNAUTHORIZED else None
-    return JSONResponse({"detail": str(exc)}, status_code=code, headers=headers)
+    if code == status.HTTP_422_UNPROCESSABLE_CONTENT:  # the same shape as FastAPI's own 422s
+        body = {"detail": [{"loc": ["body"], "msg": str(exc), "type": "value_error"}]}
+    else:
+        body = {"detail": str(exc)}
+    return JSONResponse(body, status_code=code, headers=headers)
 
 
 def add_error_handlers(app: FastAPI) -> None:
