@@ -32,7 +32,8 @@ from redis import Redis
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from services.router.adapters.keys import CONSTANTS, key  # noqa: E402
+from services.router.adapters.keys import POLICY as POLICY_KEY  # noqa: E402
+from services.router.adapters.keys import key, script_keys  # noqa: E402
 from services.router.adapters.store import SCRIPTS, script_source  # noqa: E402
 from shared.policy import Policy, qualifications  # noqa: E402
 
@@ -54,7 +55,7 @@ class Lua:
         self.scripts = {n: redis.register_script(script_source(n)) for n in SCRIPTS}
 
     def __call__(self, name: str, *args, client=None):
-        return self.scripts[name](keys=[], args=["", *args], client=client)
+        return self.scripts[name](keys=script_keys(), args=["", *args], client=client)
 
 
 def free_port() -> int:
@@ -93,7 +94,7 @@ def contact_spec(rng: random.Random, queue: str) -> str:
 def setup(redis: Redis, lua: Lua, n: int, rng: random.Random) -> dict[str, str]:
     """n busy agents, n waiting contacts. Returns agent -> the contact it holds."""
     redis.flushdb()
-    redis.set(CONSTANTS["policy"], json.dumps(POLICY.compile_for_redis()))
+    redis.set(POLICY_KEY, json.dumps(POLICY.compile_for_redis()))
     for start in range(0, n, BATCH):
         pipe = redis.pipeline(transaction=False)
         for i in range(start, min(n, start + BATCH)):

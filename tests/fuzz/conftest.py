@@ -34,7 +34,8 @@ def start(name: str, infra) -> tuple[subprocess.Popen, str]:
     env = {**os.environ, "PYTHONPATH": str(REPO), port_env: str(port), "OMNIROUTE_REDIS_URL": redis_url,
            "OMNIROUTE_KAFKA_BOOTSTRAP": infra.kafka_bootstrap, "OMNIROUTE_ADMIN_TOKEN": ADMIN_TOKEN,
            "OMNIROUTE_ROUTER_GROUP": f"fuzz-router-{port}", "OMNIROUTE_REPLICA": f"fuzz-{name}-{port}",
-           "OMNIROUTE_SIP_PORT": str(free_port()), "OMNIROUTE_LOG_LEVEL": "WARNING", **extra}
+           "OMNIROUTE_SIP_PORT": str(free_port()), "OMNIROUTE_LOG_LEVEL": "WARNING",
+           "OMNIROUTE_OFFSET_RESET": "latest", **extra}  # other tests' contacts are not theirs
     LOGS.mkdir(parents=True, exist_ok=True)
     with open(LOGS / f"{name}.log", "w") as log:
         proc = subprocess.Popen([sys.executable, "-m", module], cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT)
@@ -53,9 +54,10 @@ def start(name: str, infra) -> tuple[subprocess.Popen, str]:
     pytest.fail(f"{name} did not start; see {LOGS / (name + '.log')}")
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def running(infra):
-    """Start a service once per session: running(name) -> base URL."""
+    """Start a service once per module (stopped after: it would route other tests'
+    contacts): running(name) -> base URL."""
     procs: dict[str, tuple[subprocess.Popen, str]] = {}
 
     def get(name: str) -> str:

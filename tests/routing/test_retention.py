@@ -61,3 +61,17 @@ async def test_finished_contacts_expire_and_live_ones_stay(short_world):
     assert await w.state.complete_contact(held, "a") == "ok"
     assert 0 < await w.redis.ttl(key("contact", held)) <= RETENTION_S
     assert 0 < await w.redis.ttl(key("offer", held_offer)) <= RETENTION_S
+
+
+async def test_lua_renders_every_key_as_python_does_for_any_domain(short_world):
+    """The Lua helpers and the Python layout name the same keys (run in the real Redis)."""
+    from services.router.adapters import keys as layout
+
+    redis = short_world.state.redis
+    for domain in ("default", "acme-eu"):
+        script = layout.lua_prelude() + (
+            "return {k_wait('support', 0, 'chat'), k_agent('ann'), k_seen('src', 'e1'), K_TIMERS, K_POOL_PREFIX}")
+        found = [x.decode() for x in await redis.eval(script, len(layout.CONSTANTS), *layout.script_keys(domain))]
+        assert found == [layout.key("wait", "support", 0, "chat", domain=domain), layout.key("agent", "ann", domain=domain),
+                         layout.key("seen", "src", "e1", domain=domain), layout.constant("timers", domain),
+                         layout.domain_prefix(domain) + "pool:"]

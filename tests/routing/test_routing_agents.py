@@ -3,6 +3,8 @@ capacity and blocking, wrap-up and presence."""
 
 import pytest
 
+from services.router.adapters import keys
+
 pytestmark = pytest.mark.routing
 
 
@@ -264,6 +266,6 @@ async def test_silent_agent_goes_offline_and_their_offer_is_requeued(world):
 async def test_logout_disarms_presence(world):
     world.state.presence_timeout_ms = 15_000
     await world.agent("a", {"support": 1}, channels=["chat"])
-    assert await world.redis.zscore("or:timers", "presence:a") == world.clock.now + 15_000
+    assert await world.redis.zscore(keys.TIMERS, "presence:a") == world.clock.now + 15_000
     await world.state.set_agent_state("a", "offline")
-    assert await world.redis.zscore("or:timers", "presence:a") is None
+    assert await world.redis.zscore(keys.TIMERS, "presence:a") is None

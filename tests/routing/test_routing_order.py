@@ -3,6 +3,8 @@ and a freed agent pulling the best contact across every queue it serves."""
 
 import pytest
 
+from services.router.adapters.keys import key
+
 pytestmark = pytest.mark.routing
 
 
@@ -106,7 +108,7 @@ async def test_equal_priority_is_fifo_even_within_one_millisecond(world):
 async def test_reprioritisation_takes_effect_at_once(world):
     first = await world.contact()
     second = await world.contact()
-    await world.redis.zadd("or:wait:support:0:chat", {second: 0})  # what a re-score writes
+    await world.redis.zadd(key("wait", "support", 0, "chat"), {second: 0})  # what a re-score writes
     await world.agent("a", {"support": 1}, channels=["chat"], capacity=34)
     assert await world.offers_to("a") == [second]
     assert await world.contact_state(first) == "queued"

@@ -5,6 +5,7 @@ import uuid
 
 import pytest
 
+from services.router.adapters.keys import key
 from services.router.bootstrap import bootstrap
 from services.router.domain.commands import SyncPolicy
 from services.router.settings import RouterSettings
@@ -71,4 +72,4 @@ async def test_policy_that_strands_waiting_contacts_is_a_conflict(harness):
     del doc["queues"]["billing"]
     doc["routes"] = [r for r in doc["routes"] if r["queue"] != "billing"]
     r = await harness.http.put("/v1/policy", headers=ADMIN, json=doc)
-    assert r.status_code == 409 and "or:wait:billing:0:chat" in r.text
+    assert r.status_code == 409 and key("wait", "billing", 0, "chat") in r.text

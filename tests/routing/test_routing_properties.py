@@ -14,7 +14,8 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from redis.asyncio import Redis
 
-from services.router.adapters.keys import OUTBOX
+from services.router.adapters import keys
+from services.router.adapters.keys import OUTBOX, key
 from services.router.adapters.store import RoutingStore
 from services.router.domain.commands import RouteEvent
 from shared.cloudevents import new_event
@@ -128,7 +129,7 @@ class Sim:
             ids = sorted(self.arrivals)
             if ids:
                 cid = ids[op[1] % len(ids)]
-                await self.state.end_contact(f"or:seen:leave:{cid}", cid, "customer_left")
+                await self.state.end_contact(key("seen", "leave", cid), cid, "customer_left")
                 await self.check()
         elif kind == "tick":
             self.now[0] += op[1]
@@ -154,14 +155,14 @@ class Sim:
         self.steps += 1
         agents = {a: (await self.state.get_agent(a)).raw for a in self.agents}
         contacts = {c: (await self.state.get_contact(c)).raw for c in self.arrivals}
-        n_offers = int(await self.redis.get("or:seq:offer") or 0)
+        n_offers = int(await self.redis.get(keys.constant("seq_offer")) or 0)
         offers = [o.view() for i in range(1, n_offers + 1) if (o := await self.state.get_offer(f"of-{i}"))]
         pending = [o for o in offers if o and o["state"] == "pending"]
         waiting: dict[str, list[str]] = {}
-        for pattern in ("or:wait:*", "or:prefwait:*"):
-            async for key in self.redis.scan_iter(pattern):
-                for m in await self.redis.zrange(key, 0, -1):
-                    waiting.setdefault(m.decode(), []).append(key.decode())
+        for pattern in (keys.domain_prefix() + "wait:*", keys.domain_prefix() + "prefwait:*"):
+            async for found in self.redis.scan_iter(pattern):
+                for m in await self.redis.zrange(found, 0, -1):
+                    waiting.setdefault(m.decode(), []).append(found.decode())
         holders: dict[str, list[str]] = {}
         for aid in self.agents:
             for cid in await self.state.agent_contacts(aid):
@@ -174,12 +175,12 @@ class Sim:
             assert int(a["load"]) == cost <= int(a["capacity"]), (aid, a, cost)
 
         # the per-queue waiting count a freed agent relies on is exact
-        counted = {k.decode(): int(v) for k, v in (await self.redis.hgetall("or:waiting")).items()}
+        counted = {k.decode(): int(v) for k, v in (await self.redis.hgetall(keys.constant("waiting"))).items()}
         in_sets: dict[str, int] = {}
         for places in waiting.values():
             for place in places:
-                if place.startswith("or:wait:"):
-                    q = place.split(":")[2]
+                if place.startswith(keys.domain_prefix() + "wait:"):
+                    q = place.removeprefix(keys.domain_prefix() + "wait:").split(":")[0]
                     in_sets[q] = in_sets.get(q, 0) + 1
         assert {q: n for q, n in counted.items() if n} == in_sets, (counted, in_sets)
 
@@ -190,7 +191,7 @@ class Sim:
             held = holders.get(cid, [])
             assert len(live) <= 1 and len(held) <= 1 and not (live and held), (cid, live, held)
             if c["state"] == "queued":
-                expected = f"or:wait:{c['queue']}:{c['step']}:{c['channel']}"
+                expected = key("wait", c["queue"], c["step"], c["channel"])
                 assert where == [expected] and not live and not held, (cid, c, where)
             elif c["state"] == "offered":
                 assert not where and len(live) == 1 and live[0]["id"] == c["offer"], (cid, c, where, live)
@@ -210,7 +211,7 @@ class Sim:
                 continue
             if (y["queue"], int(y["step"])) not in quals:
                 continue
-            if await self.redis.sismember(f"or:contact:{cid}:declined", aid):
+            if await self.redis.sismember(key("contact_declined", cid), aid):
                 continue
             yield cid
 
@@ -253,7 +254,7 @@ class Sim:
                     continue
                 if any(n > 0 and ch in POLICY.channels[o].blocks for o, n in busy.items()):
                     continue
-                assert await self.redis.sismember(f"or:contact:{cid}:declined", aid), ("idle agent beside work", aid, cid)
+                assert await self.redis.sismember(key("contact_declined", cid), aid), ("idle agent beside work", aid, cid)
 
 
 async def scenario(url: str, agent_specs: list[dict], ops: list) -> Sim:

@@ -50,8 +50,8 @@ def test_every_event_a_transition_emits_is_in_the_contract():
 
 def test_the_lua_prelude_renders_the_same_keys_as_python():
     prelude = keys.lua_prelude()
-    assert "local function k_wait(q, s, ch) return 'or:wait:' .. q .. ':' .. s .. ':' .. ch end" in prelude
-    assert keys.key("wait", "support", 0, "chat") == "or:wait:support:0:chat"
+    assert "local function k_wait(q, s, ch) return P .. 'wait:' .. q .. ':' .. s .. ':' .. ch end" in prelude
+    assert keys.key("wait", "support", 0, "chat") == "or:{default}:wait:support:0:chat"
     for name in keys.TEMPLATES:
         assert f"local function k_{name}(" in prelude
     for t in EVENT_MODELS:

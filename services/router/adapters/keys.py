@@ -13,60 +13,80 @@ import re
 from shared.events import EVENT_MODELS
 
 PREFIX = "or"
+# A routing domain is the unit of atomicity: all its keys share one hash tag, so every
+# transition is one script in one Redis Cluster slot, and domains spread over the cluster.
+DEFAULT_DOMAIN = "default"
 
-# name -> template; `{param}`s are the parts a key is rendered from.
+# name -> template after the domain's prefix; `{param}`s are the parts a key is rendered from.
 TEMPLATES: dict[str, str] = {
-    "agent": "or:agent:{id}",
-    "agent_offers": "or:agent:{id}:offers",  # pending offer ids
-    "agent_contacts": "or:agent:{id}:contacts",  # assigned contact ids
-    "contact": "or:contact:{id}",
-    "contact_declined": "or:contact:{id}:declined",  # agents skipped for this contact
-    "offer": "or:offer:{id}",
-    "pool": "or:pool:{q}:{s}:{ch}",  # available agents who meet (queue, step), for channel
-    "staff": "or:staff:{q}:{s}:{ch}",  # logged-in agents who meet (queue, step)
-    "wait": "or:wait:{q}:{s}:{ch}",  # waiting contacts, score = arrival - tier lead
-    "prefwait": "or:prefwait:{id}",  # returning customers held for their last agent
-    "conv": "or:conv:{id}",  # a conversation's last agent
-    "token": "or:token:{hash}",  # agent token (sha256) -> agent id
-    "customer": "or:customer:{id}",  # CRM profile
-    "customer_history": "or:history:{id}",  # a customer's recent contact ids by time (ids may hold ":")
-    "seen": "or:seen:{source}:{id}",  # event dedupe marker
+    "agent": "agent:{id}",
+    "agent_offers": "agent:{id}:offers",  # pending offer ids
+    "agent_contacts": "agent:{id}:contacts",  # assigned contact ids
+    "contact": "contact:{id}",
+    "contact_declined": "contact:{id}:declined",  # agents skipped for this contact
+    "offer": "offer:{id}",
+    "pool": "pool:{q}:{s}:{ch}",  # available agents who meet (queue, step), for channel
+    "staff": "staff:{q}:{s}:{ch}",  # logged-in agents who meet (queue, step)
+    "wait": "wait:{q}:{s}:{ch}",  # waiting contacts, score = arrival - tier lead
+    "prefwait": "prefwait:{id}",  # returning customers held for their last agent
+    "conv": "conv:{id}",  # a conversation's last agent
+    "token": "token:{hash}",  # agent token (sha256) -> agent id
+    "customer": "customer:{id}",  # CRM profile
+    "customer_history": "history:{id}",  # a customer's recent contact ids by time (ids may hold ":")
+    "seen": "seen:{source}:{id}",  # event dedupe marker
 }
+# The domain's fixed keys, in the order every script receives them as KEYS (policy first:
+# the scripts find the domain's prefix from it).
 CONSTANTS: dict[str, str] = {
-    "timers": "or:timers",  # durable timers, fired by any replica
-    "outbox": "or:outbox",  # events a transition caused, published by the relay
-    "clock": "or:clock",  # last arrival time handed out (strict FIFO)
-    "seq_offer": "or:seq:offer",
-    "seq_rr": "or:seq:rr",
-    "agents": "or:agents",  # every agent id
-    "policy": "or:policy",  # the compiled policy the scripts read
-    "policy_doc": "or:policy:doc",
-    "policy_source": "or:policy:source",
-    "policy_version": "or:policy:version",
-    "pool_prefix": "or:pool:",
-    "waiting": "or:waiting",  # hash queue -> contacts in its waiting sets
+    "policy": "policy",  # the compiled policy the scripts read
+    "timers": "timers",  # durable timers, fired by any replica
+    "outbox": "outbox",  # events a transition caused, published by the relay
+    "clock": "clock",  # last arrival time handed out (strict FIFO)
+    "seq_offer": "seq:offer",
+    "seq_rr": "seq:rr",
+    "agents": "agents",  # every agent id
+    "policy_doc": "policy:doc",
+    "policy_source": "policy:source",
+    "policy_version": "policy:version",
+    "waiting": "waiting",  # hash queue -> contacts in its waiting sets
 }
+PREFIXES: dict[str, str] = {"pool_prefix": "pool:"}  # not keys: the start of a family of them
 PARAM = re.compile(r"\{(\w+)\}")
 
 
-def key(name: str, *parts: object) -> str:
-    """A key of the layout: key("wait", "support", 0, "chat") -> "or:wait:support:0:chat"."""
+def domain_prefix(domain: str = DEFAULT_DOMAIN) -> str:
+    """`or:{<domain>}:`: the hash tag keeps a domain's keys in one cluster slot."""
+    return f"{PREFIX}:{{{domain}}}:"
+
+
+def key(name: str, *parts: object, domain: str = DEFAULT_DOMAIN) -> str:
+    """A key of the layout: key("wait", "support", 0, "chat") -> "or:{default}:wait:support:0:chat"."""
     template = TEMPLATES[name]
     params = PARAM.findall(template)
     if len(params) != len(parts):
         raise TypeError(f"key {name!r} takes {params}, got {len(parts)} parts")
-    return template.format(**dict(zip(params, map(str, parts), strict=True)))
+    return domain_prefix(domain) + template.format(**dict(zip(params, map(str, parts), strict=True)))
 
 
-TIMERS, OUTBOX, CLOCK = CONSTANTS["timers"], CONSTANTS["outbox"], CONSTANTS["clock"]
-AGENTS = CONSTANTS["agents"]
-POLICY_DOC, POLICY_VERSION = CONSTANTS["policy_doc"], CONSTANTS["policy_version"]
+def constant(name: str, domain: str = DEFAULT_DOMAIN) -> str:
+    return domain_prefix(domain) + CONSTANTS[name]
+
+
+def script_keys(domain: str = DEFAULT_DOMAIN) -> list[str]:
+    """KEYS of every transition script: the domain's fixed keys. The keys a script finds
+    through them (an agent from a pool, a contact's offer) share their hash tag."""
+    return [constant(n, domain) for n in CONSTANTS]
+
+
+TIMERS, OUTBOX, CLOCK = constant("timers"), constant("outbox"), constant("clock")
+AGENTS, POLICY = constant("agents"), constant("policy")
+POLICY_DOC, POLICY_VERSION = constant("policy_doc"), constant("policy_version")
 
 
 def _lua_function(name: str, template: str) -> str:
     params = PARAM.findall(template)
     pieces = [f"'{p}'" if i % 2 == 0 else p for i, p in enumerate(PARAM.split(template)) if p or i % 2]
-    body = " .. ".join(x for x in pieces if x != "''")
+    body = " .. ".join(["P", *(x for x in pieces if x != "''")])
     return f"local function k_{name}({', '.join(params)}) return {body} end"
 
 
@@ -78,8 +98,11 @@ def _lua_events() -> str:
 
 def lua_prelude() -> str:
     """Key helpers and event type names for the Lua transitions (prepended to each)."""
-    lines = ["-- Generated by services/router/adapters/keys.py: key names and event types."]
+    lines = ["-- Generated by services/router/adapters/keys.py: key names and event types.",
+             "-- KEYS are the domain's fixed keys; P, its prefix, is read off the first.",
+             f"local P = string.sub(KEYS[1], 1, -{len(CONSTANTS['policy']) + 1})"]
     lines += [_lua_function(n, t) for n, t in TEMPLATES.items()]
-    lines += [f"local K_{n.upper()} = '{v}'" for n, v in CONSTANTS.items()]
+    lines += [f"local K_{n.upper()} = KEYS[{i}]" for i, n in enumerate(CONSTANTS, start=1)]
+    lines += [f"local K_{n.upper()} = P .. '{v}'" for n, v in PREFIXES.items()]
     lines.append(_lua_events())
     return "\n".join(lines) + "\n"

@@ -27,7 +27,7 @@ from shared.events import event_type
 
 from ..domain.ops import stats, windows
 
-P = "st:"
+P = "st:{default}:"  # one hash tag: a batch's writes are one script in one cluster slot
 AGENTS = P + "agents"  # hash agent id -> json {state, since, work}
 AGENT_COUNTS = P + "agentstates"  # hash state (busy: available with work) -> agents
 OFFSETS = P + "offsets"  # hash topic:partition -> last projected offset
@@ -233,7 +233,7 @@ class StatsStore:
             out.append((r.event, ctx, at))
         if not offsets:
             return []
-        if not await self._apply(keys=[], args=[batch.payload(offsets, seen, now_ms)]):
+        if not await self._apply(keys=[OFFSETS, AGENTS, AGENT_COUNTS, SEEN], args=[batch.payload(offsets, seen, now_ms)]):
             raise Conflict("another replica projected these offsets")
         return out
 

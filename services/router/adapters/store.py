@@ -56,6 +56,7 @@ class RoutingStore:
     def __init__(self, redis: Redis, now_ms=None, presence_timeout_ms: int = 30_000,
                  dedupe_ttl_s: int = DEDUPE_TTL_S, retention_s: int = RETENTION_S):
         self.redis = redis
+        self._keys = keys.script_keys()  # every script declares the domain's fixed keys
         self._now_ms = now_ms  # tests inject a clock; production uses Redis TIME
         self.presence_timeout_ms = presence_timeout_ms  # armed at login and by heartbeats
         self.retention_s = retention_s
@@ -66,7 +67,7 @@ class RoutingStore:
 
     async def _run(self, name: str, *args: Any) -> str:
         now = "" if self._now_ms is None else str(int(self._now_ms()))
-        res = await self._scripts[name](keys=[], args=[now, *args])
+        res = await self._scripts[name](keys=self._keys, args=[now, *args])
         return res.decode() if isinstance(res, bytes) else res
 
     async def ping(self) -> None:
@@ -86,7 +87,7 @@ class RoutingStore:
         doc = policy.model_dump_json()
         compiled = json.dumps(policy.compile_for_redis())
         mode = "api" if source is None else "file"
-        result = await self._install(keys=[], args=[doc, compiled, source or "", mode])
+        result = await self._install(keys=self._keys, args=[doc, compiled, source or "", mode])
         if isinstance(result, bytes) and result.startswith(b"stranded:"):
             waiting = result.decode().removeprefix("stranded:").split(",")
             raise PolicyConflict(f"contacts still wait in {waiting}: drain them or keep those queues, steps and channels")

@@ -1,10 +1,11 @@
--- ARGV[1]: json of one projected batch (adapters/stats_store.py, Batch.payload).
+-- KEYS: st:offsets, st:agents, st:agentstates, st:seen (the other keys, named in the
+-- batch, share their hash tag). ARGV[1]: json of one projected batch (Batch.payload).
 -- Writes every change of the batch at once, unless another replica projected some of
 -- these offsets since they were read (returns 0: read again). Numbers that can exceed
 -- 14 digits travel as strings, so Lua never rounds them.
 local p = cjson.decode(ARGV[1])
 for tp, range in pairs(p.offsets) do
-  local done = redis.call('HGET', 'st:offsets', tp)
+  local done = redis.call('HGET', KEYS[1], tp)
   if done and tonumber(done) >= tonumber(range[1]) then return 0 end
 end
 for _, b in ipairs(p.buckets) do
@@ -20,9 +21,9 @@ end
 if #p.agents > 0 then
   local flat = {}
   for _, a in ipairs(p.agents) do flat[#flat + 1] = a[1]; flat[#flat + 1] = a[2] end
-  redis.call('HSET', 'st:agents', unpack(flat))
+  redis.call('HSET', KEYS[2], unpack(flat))
 end
-for _, c in ipairs(p.counts) do redis.call('HINCRBY', 'st:agentstates', c[1], c[2]) end
+for _, c in ipairs(p.counts) do redis.call('HINCRBY', KEYS[3], c[1], c[2]) end
 for _, o in ipairs(p.open) do
   local n = redis.call('HINCRBY', o[1], o[3], o[4])
   local s = redis.call('HINCRBY', o[2], o[3], o[5])
@@ -31,10 +32,10 @@ end
 if #p.seen > 0 then
   local flat = {}
   for _, id in ipairs(p.seen) do flat[#flat + 1] = p.now; flat[#flat + 1] = id end
-  redis.call('ZADD', 'st:seen', unpack(flat))
-  redis.call('ZREMRANGEBYSCORE', 'st:seen', '-inf', p.seen_before)
+  redis.call('ZADD', KEYS[4], unpack(flat))
+  redis.call('ZREMRANGEBYSCORE', KEYS[4], '-inf', p.seen_before)
 end
 local marks = {}
 for tp, range in pairs(p.offsets) do marks[#marks + 1] = tp; marks[#marks + 1] = range[2] end
-redis.call('HSET', 'st:offsets', unpack(marks))
+redis.call('HSET', KEYS[1], unpack(marks))
 return 1
