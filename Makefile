@@ -4,10 +4,10 @@ VENV        := .venv
 PY          := $(VENV)/bin/python
 PYTEST_ARGS ?=
 
-.PHONY: help install constraints test infra-up infra-down up down bench bench-routing bench-channels bench-e2e compose-check chaos
+.PHONY: help install constraints test infra-up infra-down up down bench bench-routing bench-channels bench-e2e compose-check chaos test-cluster
 
 help:
-	@echo "make install | test [PYTEST_ARGS=...] | up | down | infra-up | infra-down | bench | bench-e2e [BENCH_ARGS=...] | chaos [CHAOS_ARGS=...] | compose-check | constraints"
+	@echo "make install | test [PYTEST_ARGS=...] | test-cluster | up | down | infra-up | infra-down | bench | bench-e2e [BENCH_ARGS=...] | chaos [CHAOS_ARGS=...] | compose-check | constraints"
 
 # A stamp file, so `make test` reinstalls only when the dependency pins change.
 install: $(VENV)/.installed
@@ -26,6 +26,15 @@ constraints:
 test: install
 	$(VENV)/bin/lint-imports --no-cache
 	$(PY) -m pytest $(PYTEST_ARGS)
+ifeq ($(strip $(PYTEST_ARGS)),)
+	$(MAKE) test-cluster
+endif
+
+# The routing and integration suites again, on a 6-node Redis Cluster and a 3-broker Kafka
+# cluster the tests start (deploy/local/cluster.py).
+CLUSTER_MARKERS ?= (routing or integration) and not single_node
+test-cluster: install
+	OMNIROUTE_TEST_CLUSTER=1 $(PY) -m pytest -m "$(CLUSTER_MARKERS)" $(PYTEST_ARGS)
 
 infra-up: install
 	$(PY) deploy/local/infra.py up

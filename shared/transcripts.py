@@ -37,7 +37,8 @@ class TranscriptStore:
         self._append = redis.register_script(_APPEND)
 
     def _keys(self, conversation_id: str) -> list[str]:
-        base = f"{self.prefix}:transcript:{conversation_id}"
+        # The conversation is the hash tag: both keys in one cluster slot, for one script.
+        base = f"{self.prefix}:transcript:{{{conversation_id}}}"
         return [f"{base}:ids", base]
 
     async def append(self, message: MessagePosted) -> bool:

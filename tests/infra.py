@@ -1,5 +1,7 @@
 """Real Kafka + Redis for the test session (docs/architecture.md: running it), found in this order:
 
+0. OMNIROUTE_TEST_CLUSTER=1: a 6-node Redis Cluster and a 3-broker Kafka cluster started
+   by deploy/local/cluster.py (the distributed shape; `make test-cluster`);
 1. OMNIROUTE_KAFKA_BOOTSTRAP and OMNIROUTE_REDIS_URL, when both are set;
 2. testcontainers, when it is importable and a Docker engine answers;
 3. deploy/local/infra.py (Kafka jars from Maven Central + redis-server) in its own
@@ -25,7 +27,9 @@ import pytest
 
 REPO = Path(__file__).resolve().parent.parent
 TEST_STATE = REPO / ".omniroute" / "test-infra"  # apart from `make up`'s .omniroute/
+CLUSTER_STATE = REPO / ".omniroute" / "test-cluster"
 ENV_KAFKA, ENV_REDIS = "OMNIROUTE_KAFKA_BOOTSTRAP", "OMNIROUTE_REDIS_URL"
+ENV_REPLICATION = "OMNIROUTE_TOPIC_REPLICATION"
 
 
 @dataclass(frozen=True)
@@ -35,13 +39,17 @@ class Infra:
     source: str  # "env" | "testcontainers" | "local": handy in failure messages
 
 
-def local_infra_module():
-    """deploy/local/infra.py, loaded by path (deploy/ is not a package)."""
-    path = REPO / "deploy" / "local" / "infra.py"
-    spec = importlib.util.spec_from_file_location("omniroute_local_infra", path)
+def local_infra_module(name: str = "infra"):
+    """deploy/local/<name>.py, loaded by path (deploy/ is not a package)."""
+    path = REPO / "deploy" / "local" / f"{name}.py"
+    spec = importlib.util.spec_from_file_location(f"omniroute_local_{name}", path)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
+
+
+def cluster_mode() -> bool:
+    return os.environ.get("OMNIROUTE_TEST_CLUSTER", "") == "1"
 
 
 def unavailable(reason: str):
@@ -53,10 +61,12 @@ def unavailable(reason: str):
 @contextlib.contextmanager
 def provide() -> Iterator[Infra]:
     """Yield running infra and export its env vars (subprocesses under test need them)."""
-    saved = {k: os.environ.get(k) for k in (ENV_KAFKA, ENV_REDIS)}
+    saved = {k: os.environ.get(k) for k in (ENV_KAFKA, ENV_REDIS, ENV_REPLICATION)}
     try:
         with _find() as found:
             os.environ[ENV_KAFKA], os.environ[ENV_REDIS] = found.kafka_bootstrap, found.redis_url
+            if found.source == "cluster":
+                os.environ[ENV_REPLICATION] = "3"
             yield found
     finally:
         for key, value in saved.items():
@@ -68,6 +78,9 @@ def provide() -> Iterator[Infra]:
 
 @contextlib.contextmanager
 def _find() -> Iterator[Infra]:
+    if cluster_mode():
+        yield from _cluster()
+        return
     kafka, redis_url = os.environ.get(ENV_KAFKA), os.environ.get(ENV_REDIS)
     if kafka and redis_url:
         yield Infra(kafka, redis_url, "env")
@@ -93,6 +106,20 @@ def _find() -> Iterator[Infra]:
         yield Infra(env[ENV_KAFKA], env[ENV_REDIS], "local")
     finally:
         local.down(TEST_STATE)
+
+
+def _cluster() -> Iterator[Infra]:
+    cluster = local_infra_module("cluster")
+    try:
+        env, error = cluster.up(CLUSTER_STATE), None
+    except (RuntimeError, OSError, subprocess.SubprocessError) as exc:
+        env, error = None, exc
+    if error is not None:
+        unavailable(f"local Redis Cluster / Kafka cluster did not start ({error}); see {CLUSTER_STATE / 'logs'}")
+    try:
+        yield Infra(env[ENV_KAFKA], env[ENV_REDIS], "cluster")
+    finally:
+        cluster.down(CLUSTER_STATE)
 
 
 # -- Docker hook ---------------------------------------------------------------------

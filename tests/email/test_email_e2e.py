@@ -92,7 +92,7 @@ async def test_mail_is_routed_acknowledged_threaded_and_answered(harness, gatewa
     assert "It ships today." in reply.get_content() and "Erin" in str(reply["From"])
     assert reply["Auto-Submitted"] is None
     # the first response was given: no SLA escalation will fire for it
-    assert await harness.redis.zscore("em:due", contact.id) is None
+    assert await harness.redis.zscore("em:{mail}:due", contact.id) is None
 
 
 async def _transcript_has(harness, contact_id, auth, text):
@@ -130,7 +130,7 @@ async def test_follow_up_on_a_closed_case_is_a_new_contact_on_the_same_conversat
 
 
 async def _contact_state(harness, contact_id, state):
-    return (await harness.redis.hget(f"em:contact:{contact_id}", "state")) == state.encode()
+    return (await harness.redis.hget(f"em:{{mail}}:contact:{contact_id}", "state")) == state.encode()
 
 
 async def test_completed_contact_gets_one_survey_mail_whose_link_records_the_answer(harness, gateway, sink):
@@ -175,7 +175,7 @@ async def test_completed_contact_gets_one_survey_mail_whose_link_records_the_ans
 
 
 async def _survey_decision(harness, contact_id, decision):
-    return (await harness.redis.hget(f"em:contact:{contact_id}", "survey")) == decision.encode()
+    return (await harness.redis.hget(f"em:{{mail}}:contact:{contact_id}", "survey")) == decision.encode()
 
 
 async def test_a_mail_the_queue_cannot_take_is_acknowledged_with_a_promise_to_come_back(harness, gateway, sink):
@@ -238,7 +238,7 @@ async def test_bad_input_gets_protocol_errors_and_broken_mime_is_flagged(harness
     # the refused mails never became contacts
     assert gateway.created(message_id="<huge@example.com>") == []
     assert [c.data.metadata["message_id"] for c in gateway.contacts.of("contact.created")] == ["<broken@example.com>"]
-    assert (await harness.redis.zcard("em:spool")) == 0  # nothing left half-done
+    assert (await harness.redis.zcard("em:{mail}:spool")) == 0  # nothing left half-done
 
 
 async def test_first_response_due_escalates_the_contact(harness, gateway, sink):
@@ -249,7 +249,7 @@ async def test_first_response_due_escalates_the_contact(harness, gateway, sink):
     escalated = await harness.routing.wait("contact.escalated", contact_id=contact.id)
     assert escalated.data.queue == "urgent"
     # once: the due entry is gone after firing
-    assert await harness.redis.zscore("em:due", contact.id) is None
+    assert await harness.redis.zscore("em:{mail}:due", contact.id) is None
     ack = await sink.wait("ann@example.com", "Server down")
     assert "within 1 second" in ack.get_content()
 
@@ -269,14 +269,14 @@ async def test_mail_spooled_before_a_crash_is_routed_by_the_sweeper(harness, gat
            b"Message-ID: <spooled@example.com>\r\n\r\nStill there?\r\n")
     spool_id = await cases.spool(raw, {"recipient": SUPPORT, "sender": "gil@example.com", "source": "smtp",
                                        "known_sender": "1"})
-    await harness.redis.zadd("em:spool", {spool_id: 0})  # as if spooled long ago
+    await harness.redis.zadd("em:{mail}:spool", {spool_id: 0})  # as if spooled long ago
     contact = await gateway.wait_created(message_id="<spooled@example.com>")
     assert contact.customer.address == "gil@example.com"
     await until(lambda: _spool_empty(harness), what="spool emptied")
 
 
 async def _spool_empty(harness):
-    return await harness.redis.zcard("em:spool") == 0
+    return await harness.redis.zcard("em:{mail}:spool") == 0
 
 
 async def test_health_and_metrics(gateway):

@@ -1,12 +1,12 @@
 import pytest
-from redis.asyncio import Redis
 
+from shared.redis_client import from_url
 from tests.support.router_harness import infra_address, running_router
 
 
 @pytest.fixture
 async def redis(infra):
-    client = Redis.from_url(infra_address(infra, "redis_url"))
+    client = from_url(infra_address(infra, "redis_url"))
     await client.flushdb()  # a clean routing state per test
     yield client
     await client.aclose()

@@ -4,11 +4,11 @@ import asyncio
 import uuid
 
 import pytest
-import redis.asyncio as aioredis
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 
 from shared import topics
+from shared.redis_client import from_url
 from shared.settings import CommonSettings
 
 pytestmark = pytest.mark.integration
@@ -39,7 +39,7 @@ async def test_kafka_round_trip(infra):
 
 
 async def test_redis_ping(infra):
-    client = aioredis.Redis.from_url(infra.redis_url)
+    client = from_url(infra.redis_url)
     try:
         async with asyncio.timeout(DEADLINE_S):
             assert await client.ping()

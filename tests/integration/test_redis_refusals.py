@@ -3,6 +3,7 @@ MASTERDOWN, BUSY and LOADING are classed the same way) pauses routing: the conta
 routed once Redis takes writes again, never dead-lettered."""
 
 import pytest
+from redis.asyncio.cluster import RedisCluster
 from redis.exceptions import ResponseError
 
 from shared import metrics
@@ -28,16 +29,24 @@ def test_refusals_that_pass_are_transient_and_bugs_are_not():
     assert not is_transient(ValueError("a bug"))
 
 
+async def config_set(redis, name: str, value: str) -> None:
+    """On every node of a cluster (the routing keys live on one of them), or the server."""
+    if isinstance(redis, RedisCluster):
+        await redis.config_set(name, value, target_nodes=RedisCluster.ALL_NODES)
+    else:
+        await redis.config_set(name, value)
+
+
 async def test_out_of_memory_pauses_routing_and_loses_nothing(harness, redis):  # noqa: F811
     await harness.agent("ann", {"support": 1})
     before = pauses()
-    await redis.config_set("maxmemory-policy", "noeviction")
-    await redis.config_set("maxmemory", "1")
+    await config_set(redis, "maxmemory-policy", "noeviction")
+    await config_set(redis, "maxmemory", "1")
     try:
         cid = await harness.contact()
         await until(lambda: pauses() > before, 20, what="the routing consumer paused on OOM")
     finally:
-        await redis.config_set("maxmemory", "0")
+        await config_set(redis, "maxmemory", "0")
     offer = await harness.routing.wait("offer.issued", contact_id=cid, timeout=30)
     assert offer.data.agent_id == "ann"
     assert [r for r in harness.deadletter.raw if r.key == cid.encode()] == []

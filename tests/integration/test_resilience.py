@@ -11,7 +11,7 @@ import pytest
 from tests.infra import TEST_STATE, local_infra_module
 from tests.support.tools import under_ci
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.single_node]
 OUTAGE_S = 3  # how long the outage lasts; the assertions poll, they don't time this
 
 

@@ -14,7 +14,7 @@ from services.router.handlers.stats import build_report
 from tests.integration.conftest import harness, redis  # noqa: F401  (fixtures)
 from tests.support.router_harness import ADMIN, infra_address
 
-pytestmark = [pytest.mark.scale, pytest.mark.integration]
+pytestmark = [pytest.mark.scale, pytest.mark.integration, pytest.mark.single_node]
 SKILLS = {"support": 2, "billing": 3, "technical": 1}
 
 

@@ -23,6 +23,7 @@ import pytest
 import websockets
 import yaml
 
+from services.router.adapters.stats_store import OFFSETS
 from services.router.domain.ops import erlang
 from shared.survey import survey_url
 from tests.support.poll import until
@@ -52,11 +53,19 @@ async def _row(h, queue="support", channel="chat") -> dict:
 
 
 async def _projected(h, check):
-    """Poll until the projector has caught up with what `check(stats)` expects."""
+    """Poll until the projector has taken every routing event seen so far (events of
+    different contacts travel on different partitions) and `check(stats)` holds."""
     async def ok():
+        if not await _caught_up(h):
+            return None
         r = (await h.http.get("/v1/stats", headers=ADMIN)).json()
         return r if check(r) else None
     return await until(ok, 20, what="stats projection")
+
+
+async def _caught_up(h) -> bool:
+    marks = {k.decode(): int(v) for k, v in (await h.redis.hgetall(OFFSETS)).items()}
+    return all(marks.get(f"{r.topic}:{r.partition}", -1) >= r.offset for r in list(h.routing.raw))
 
 
 def _support_chat(r):

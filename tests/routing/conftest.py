@@ -1,7 +1,7 @@
 import pytest
-from redis.asyncio import Redis
 
 from services.router.adapters.store import RoutingStore
+from shared.redis_client import from_url
 from tests.routing.world import Clock, World, db_url, routing_policy
 
 ROUTING_DB = 11  # a database of its own on the test Redis, flushed per test
@@ -13,7 +13,7 @@ def redis_url(infra) -> str:
 
 @pytest.fixture
 async def world(infra):
-    redis = Redis.from_url(db_url(redis_url(infra), ROUTING_DB))
+    redis = from_url(db_url(redis_url(infra), ROUTING_DB))
     await redis.flushdb()
     clock = Clock()
     state = RoutingStore(redis, now_ms=clock, presence_timeout_ms=3_600_000)  # presence tests set their own

@@ -2,10 +2,10 @@
 still waits or is being handled keeps its keys however long it lives."""
 
 import pytest
-from redis.asyncio import Redis
 
 from services.router.adapters.keys import key
 from services.router.adapters.store import RoutingStore
+from shared.redis_client import from_url
 from tests.routing.conftest import ROUTING_DB, redis_url
 from tests.routing.world import Clock, World, db_url, routing_policy
 from tests.support.poll import until
@@ -16,7 +16,7 @@ RETENTION_S = 1
 
 @pytest.fixture
 async def short_world(infra):
-    redis = Redis.from_url(db_url(redis_url(infra), ROUTING_DB))
+    redis = from_url(db_url(redis_url(infra), ROUTING_DB))
     await redis.flushdb()
     clock = Clock()
     store = RoutingStore(redis, now_ms=clock, presence_timeout_ms=3_600_000, retention_s=RETENTION_S)

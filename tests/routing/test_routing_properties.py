@@ -21,6 +21,7 @@ from services.router.domain.commands import RouteEvent
 from shared.cloudevents import new_event
 from shared.events import ContactCreated, Customer, event_type
 from shared.policy import Policy, qualifications
+from shared.redis_client import from_url
 from tests.routing.conftest import redis_url
 from tests.routing.world import db_url, routing_bus
 
@@ -258,7 +259,7 @@ class Sim:
 
 
 async def scenario(url: str, agent_specs: list[dict], ops: list) -> Sim:
-    redis = Redis.from_url(url)
+    redis = from_url(url)
     try:
         await redis.flushdb()
         now = [1_000_000_000]

@@ -20,6 +20,7 @@ from services.router.settings import RouterSettings
 from shared.cloudevents import new_event
 from shared.events import ContactCreated, Customer, event_type
 from shared.policy import Policy, qualifications
+from shared.redis_client import is_cluster
 from shared.sockets import SocketHub
 
 POLICY_FILE = Path(__file__).with_name("policy.yaml")
@@ -33,7 +34,10 @@ def routing_policy(**overrides) -> Policy:
 
 
 def db_url(url: str, db: int) -> str:
-    """The same server, another database: routing tests never touch others' data."""
+    """The same server, another database: routing tests never touch others' data (a
+    Redis Cluster has only database 0: there the tests flush it)."""
+    if is_cluster(url):
+        return url
     base, _, last = url.rpartition("/")
     return f"{base}/{db}" if last.isdigit() else f"{url.rstrip('/')}/{db}"
 

@@ -10,7 +10,6 @@ from dataclasses import dataclass, field
 import httpx
 from aiokafka import AIOKafkaProducer
 from fastapi import FastAPI
-from redis.asyncio import Redis
 
 from services.router.adapters.store import RoutingStore
 from services.router.app import create_app
@@ -20,6 +19,7 @@ from shared import topics
 from shared.cloudevents import new_event
 from shared.events import ContactCreated, Customer, event_type
 from shared.kafka import joined, make_producer, publish
+from shared.redis_client import from_url
 
 from .kafka_watch import Watch
 from .poll import until
@@ -95,7 +95,7 @@ async def running_router(infra, clock: Callable[[], int] | None = None, **overri
         **overrides})
     store = None
     if clock is not None:
-        store = RoutingStore(Redis.from_url(settings.redis_url), now_ms=clock,
+        store = RoutingStore(from_url(settings.redis_url), now_ms=clock,
                              presence_timeout_ms=settings.presence_timeout_ms)
     service = bootstrap(settings, store=store)
     app = create_app(settings, service=service)

@@ -31,10 +31,10 @@ def _dict(raw: dict) -> dict[str, str]:
 
 def _thread(pipe, case_id: str, message_id: str) -> None:
     """Queue the writes that thread `message_id` onto the case (last 50 kept)."""
-    pipe.set(f"em:msg:{message_id}", case_id, ex=TTL_S)
-    pipe.rpush(f"em:case:{case_id}:chain", message_id)
-    pipe.ltrim(f"em:case:{case_id}:chain", -50, -1)
-    pipe.expire(f"em:case:{case_id}:chain", TTL_S)
+    pipe.set(f"em:{{mail}}:msg:{message_id}", case_id, ex=TTL_S)
+    pipe.rpush(f"em:{{mail}}:case:{case_id}:chain", message_id)
+    pipe.ltrim(f"em:{{mail}}:case:{case_id}:chain", -50, -1)
+    pipe.expire(f"em:{{mail}}:case:{case_id}:chain", TTL_S)
 
 
 class CaseStore:
@@ -44,15 +44,15 @@ class CaseStore:
     # -- cases and contacts -------------------------------------------------------
     async def new_case(self, fields: dict[str, str]) -> str:
         case_id = f"C-{CASE_BASE + await self.redis.incr('em:case:seq')}"
-        await self._write(f"em:case:{case_id}", {**fields, "created_ms": str(now_ms())})
+        await self._write(f"em:{{mail}}:case:{case_id}", {**fields, "created_ms": str(now_ms())})
         return case_id
 
     async def case(self, case_id: str) -> dict[str, str] | None:
-        raw = await self.redis.hgetall(f"em:case:{case_id}")
+        raw = await self.redis.hgetall(f"em:{{mail}}:case:{case_id}")
         return _dict(raw) if raw else None
 
     async def update_case(self, case_id: str, **fields: str) -> None:
-        await self._write(f"em:case:{case_id}", fields)
+        await self._write(f"em:{{mail}}:case:{case_id}", fields)
 
     async def _write(self, key: str, fields: dict[str, str]) -> None:
         """Set fields and renew the TTL in one round trip."""
@@ -62,20 +62,20 @@ class CaseStore:
             await p.execute()
 
     async def new_contact(self, case_id: str, **fields: str) -> str:
-        n = await self.redis.hincrby(f"em:case:{case_id}", "contacts", 1)
+        n = await self.redis.hincrby(f"em:{{mail}}:case:{case_id}", "contacts", 1)
         contact_id = f"{case_id}.{n}"
-        await self._write(f"em:contact:{contact_id}", {"case": case_id, "state": "new", **fields})
+        await self._write(f"em:{{mail}}:contact:{contact_id}", {"case": case_id, "state": "new", **fields})
         return contact_id
 
     async def contact(self, contact_id: str) -> dict[str, str] | None:
-        raw = await self.redis.hgetall(f"em:contact:{contact_id}")
+        raw = await self.redis.hgetall(f"em:{{mail}}:contact:{contact_id}")
         return _dict(raw) if raw else None
 
     async def set_contact_state(self, contact_id: str, state: str, agent: str | None = None,
                                 sequence: str | None = None) -> tuple[str | None, bool]:
         """Record a routing transition unless a newer one was recorded (`sequence`): the
         case id (None for non-email contacts) and whether it was applied."""
-        key = f"em:contact:{contact_id}"
+        key = f"em:{{mail}}:contact:{contact_id}"
         case_id = _s(await self.redis.hget(key, "case"))
         if not case_id:
             return None, False
@@ -88,16 +88,16 @@ class CaseStore:
 
     async def open_contact(self, case_id: str) -> str | None:
         """The case's current contact when it is still being handled."""
-        current = _s(await self.redis.hget(f"em:case:{case_id}", "contact"))
+        current = _s(await self.redis.hget(f"em:{{mail}}:case:{case_id}", "contact"))
         if not current:
             return None
-        state = _s(await self.redis.hget(f"em:contact:{current}", "state"))
+        state = _s(await self.redis.hget(f"em:{{mail}}:contact:{current}", "state"))
         return current if state in OPEN_STATES else None
 
     async def decide_survey(self, contact_id: str, decision: str) -> bool:
         """Record whether the contact gets a survey mail; only the first decision counts
         (a redelivered completion, another replica), so at most one survey is sent."""
-        return bool(await self.redis.hsetnx(f"em:contact:{contact_id}", "survey", decision))
+        return bool(await self.redis.hsetnx(f"em:{{mail}}:contact:{contact_id}", "survey", decision))
 
     # -- threading --------------------------------------------------------------------
     async def remember_message(self, case_id: str, message_id: str) -> None:
@@ -110,18 +110,18 @@ class CaseStore:
         Message-ID seen (inbound dedupe), in one round trip."""
         pipe = self.redis.pipeline(transaction=False)
         _thread(pipe, case_id, message_id)
-        pipe.hset(f"em:case:{case_id}", "last_customer_msgid", message_id)
-        pipe.expire(f"em:case:{case_id}", TTL_S)
-        pipe.set(f"em:in:{message_id}", contact_id, ex=SEEN_TTL_S)
+        pipe.hset(f"em:{{mail}}:case:{case_id}", "last_customer_msgid", message_id)
+        pipe.expire(f"em:{{mail}}:case:{case_id}", TTL_S)
+        pipe.set(f"em:{{mail}}:in:{message_id}", contact_id, ex=SEEN_TTL_S)
         await pipe.execute()
 
     async def chain(self, case_id: str) -> list[str]:
-        return [_s(m) for m in await self.redis.lrange(f"em:case:{case_id}:chain", 0, -1)]
+        return [_s(m) for m in await self.redis.lrange(f"em:{{mail}}:case:{case_id}:chain", 0, -1)]
 
     async def cases_for_messages(self, message_ids: list[str]) -> dict[str, str]:
         if not message_ids:
             return {}
-        found = await self.redis.mget([f"em:msg:{m}" for m in message_ids])
+        found = await self.redis.mget([f"em:{{mail}}:msg:{m}" for m in message_ids])
         return {m: _s(c) for m, c in zip(message_ids, found, strict=True) if c}
 
     async def owners(self, case_ids: list[str]) -> dict[str, str]:
@@ -129,36 +129,36 @@ class CaseStore:
             return {}
         async with self.redis.pipeline(transaction=False) as p:
             for c in case_ids:
-                p.hget(f"em:case:{c}", "customer")
+                p.hget(f"em:{{mail}}:case:{c}", "customer")
             found = await p.execute()
         return {c: _s(v) for c, v in zip(case_ids, found, strict=True)}
 
     async def seen_inbound(self, message_id: str) -> str | None:
-        return _s(await self.redis.get(f"em:in:{message_id}")) or None
+        return _s(await self.redis.get(f"em:{{mail}}:in:{message_id}")) or None
 
     # -- first-response SLA ---------------------------------------------------------
     async def schedule_due(self, contact_id: str, due_ms: int) -> None:
-        await self.redis.zadd("em:due", {contact_id: due_ms})
+        await self.redis.zadd("em:{mail}:due", {contact_id: due_ms})
 
     async def clear_due(self, contact_id: str) -> None:
-        await self.redis.zrem("em:due", contact_id)
+        await self.redis.zrem("em:{mail}:due", contact_id)
 
     async def due(self, at_ms: int, limit: int = 100) -> list[str]:
-        return [_s(m) for m in await self.redis.zrangebyscore("em:due", "-inf", at_ms, start=0, num=limit)]
+        return [_s(m) for m in await self.redis.zrangebyscore("em:{mail}:due", "-inf", at_ms, start=0, num=limit)]
 
     async def claim_due(self, contact_id: str) -> bool:
         """Only the replica whose ZREM removed it escalates: firing twice is impossible."""
-        return bool(await self.redis.zrem("em:due", contact_id))
+        return bool(await self.redis.zrem("em:{mail}:due", contact_id))
 
     # -- outbound dedupe and rate limit -----------------------------------------------
     async def claim_send(self, message_id: str) -> bool:
-        return bool(await self.redis.set(f"em:sent:{message_id}", "1", nx=True, ex=SEEN_TTL_S))
+        return bool(await self.redis.set(f"em:{{mail}}:sent:{message_id}", "1", nx=True, ex=SEEN_TTL_S))
 
     async def release_send(self, message_id: str) -> None:
-        await self.redis.delete(f"em:sent:{message_id}")
+        await self.redis.delete(f"em:{{mail}}:sent:{message_id}")
 
     async def allow_ack(self, sender: str, limit: int, window_s: int) -> bool:
-        key = f"em:ackrate:{sender}"
+        key = f"em:{{mail}}:ackrate:{sender}"
         n = await self.redis.incr(key)
         if n == 1:
             await self.redis.expire(key, window_s)
@@ -168,27 +168,27 @@ class CaseStore:
     async def spool(self, raw: bytes, meta: dict[str, str]) -> str:
         spool_id = uuid.uuid4().hex
         async with self.redis.pipeline(transaction=True) as p:
-            p.hset(f"em:spool:{spool_id}", mapping={"raw": raw, **meta})
-            p.zadd("em:spool", {spool_id: now_ms()})
+            p.hset(f"em:{{mail}}:spool:{spool_id}", mapping={"raw": raw, **meta})
+            p.zadd("em:{mail}:spool", {spool_id: now_ms()})
             await p.execute()
         return spool_id
 
     async def unspool(self, spool_id: str) -> None:
         pipe = self.redis.pipeline(transaction=True)
-        pipe.zrem("em:spool", spool_id)
-        pipe.delete(f"em:spool:{spool_id}")
+        pipe.zrem("em:{mail}:spool", spool_id)
+        pipe.delete(f"em:{{mail}}:spool:{spool_id}")
         await pipe.execute()
 
     async def stale_spool(self, older_than_ms: int, lease_ms: int) -> list[tuple[str, bytes, dict[str, str]]]:
         """Spooled mail nobody finished (a crash mid-intake); leased so one replica retries it."""
         out = []
-        for sid in [_s(s) for s in await self.redis.zrangebyscore("em:spool", "-inf", older_than_ms, start=0, num=20)]:
-            if not await self.redis.set(f"em:spool:{sid}:lease", "1", nx=True, px=lease_ms):
+        for sid in [_s(s) for s in await self.redis.zrangebyscore("em:{mail}:spool", "-inf", older_than_ms, start=0, num=20)]:
+            if not await self.redis.set(f"em:{{mail}}:spool:{sid}:lease", "1", nx=True, px=lease_ms):
                 continue
-            raw = await self.redis.hgetall(f"em:spool:{sid}")
+            raw = await self.redis.hgetall(f"em:{{mail}}:spool:{sid}")
             if raw:
                 meta = {_s(k): _s(v) for k, v in raw.items() if _s(k) != "raw"}
                 out.append((sid, raw[b"raw"], meta))
             else:
-                await self.redis.zrem("em:spool", sid)
+                await self.redis.zrem("em:{mail}:spool", sid)
         return out

@@ -13,6 +13,7 @@ from redis.asyncio import Redis
 
 from shared import topics
 from shared.cloudevents import InvalidEvent, decode
+from shared.redis_client import from_url
 
 from ..domain.invariants import AgentState, ContactState, Logged, Snapshot
 from . import keys
@@ -151,7 +152,7 @@ def _text(raw: dict) -> dict[str, str]:
 async def audit_inputs(bootstrap: str, redis_url: str,
                        since_ms: int = 0) -> tuple[list[Logged], Snapshot, set[str], set[str]]:
     log, created, rejected = await _read_log_retrying(bootstrap, since_ms)
-    redis = Redis.from_url(redis_url)
+    redis = from_url(redis_url)
     try:
         return log, await read_state(redis, created), created, rejected
     finally:

@@ -15,6 +15,7 @@ sums kept as intervals open and close.
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -203,14 +204,14 @@ class StatsStore:
         async with self.redis.pipeline(transaction=False) as pipe:
             tps = sorted({r.partition for r in records})
             pipe.hmget(OFFSETS, tps).zmscore(SEEN, ids)
-            if cids:
-                pipe.mget([k_contact(c) for c in cids])
-            read = await pipe.execute()
+            # MGET beside the pipeline (a cluster pipeline takes no multi-key command): one
+            # slot (the `st:` hash tag), so one command, in the same round trip.
+            read, values = await asyncio.gather(pipe.execute(), self._mget([k_contact(c) for c in cids]))
         done = {tp: int(v) for tp, v in zip(tps, read[0], strict=True) if v is not None}
         for tp, high in (highwater or {}).items():
             if done.get(tp, -1) > high:  # the topic was recreated: its offsets started again
                 done.pop(tp)
-        contacts = {c: json.loads(v) if v else None for c, v in zip(cids, read[2] if cids else [], strict=True)}
+        contacts = {c: json.loads(v) if v else None for c, v in zip(cids, values, strict=True)}
         aids = {aid for _, aid, _ in wanted if aid} | {r.event.data.agent_id for r in records
                                                       if r.event.type == ASSIGNED}
         aids |= {c["work"]["agent"] for c in contacts.values() if c and c.get("work")}
@@ -236,6 +237,9 @@ class StatsStore:
         if not await self._apply(keys=[OFFSETS, AGENTS, AGENT_COUNTS, SEEN], args=[batch.payload(offsets, seen, now_ms)]):
             raise Conflict("another replica projected these offsets")
         return out
+
+    async def _mget(self, names: list[str]) -> list:
+        return await self.redis.mget(names) if names else []
 
     async def _agents(self, aids: list[str]) -> dict[str, dict | None]:
         if not aids:
