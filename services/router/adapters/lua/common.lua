@@ -2,14 +2,15 @@
 -- Redis transition: it re-checks contact and agent state, changes both, and appends
 -- the events it causes to the outbox stream (no dual writes).
 --
--- Indexes (all O(log n) to read the best candidate):
---   or:pool:<q>:<step>:<ch>   zset of available agents who meet the step and can take ch,
---                             ordered by the queue's strategy (lowest first)
---   or:staff:<q>:<step>:<ch>  set of logged-in agents who meet the step (skip_if_no_eligible)
---   or:wait:<q>:<step>:<ch>   zset of waiting contacts, score = arrival - tier/priority lead
---   or:prefwait:<agent>       zset of returning customers held for their last agent
---   or:timers                 zset of durable timers (offer, step, maxwait, pref, retry,
---                             wrapup, presence), fired by any replica via fire_timer.lua
+-- Indexes (all O(log n) to read the best candidate), each under the domain's prefix P
+-- (or:{<domain>}:, one Redis Cluster slot):
+--   pool:<q>:<step>:<ch>   zset of available agents who meet the step and can take ch,
+--                          ordered by the queue's strategy (lowest first)
+--   staff:<q>:<step>:<ch>  set of logged-in agents who meet the step (skip_if_no_eligible)
+--   wait:<q>:<step>:<ch>   zset of waiting contacts, score = arrival - tier/priority lead
+--   prefwait:<agent>       zset of returning customers held for their last agent
+--   timers                 zset of durable timers (offer, step, maxwait, pref, retry,
+--                          wrapup, presence), fired by any replica via fire_timer.lua
 local NOW = tonumber(ARGV[1])
 if not NOW then
   local t = redis.call('TIME')
