@@ -15,8 +15,10 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import random
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -76,6 +78,43 @@ def pids(state_dir: Path | str, kind: str) -> dict[int, int]:
     count = REDIS_NODES if kind == "redis" else BROKERS
     found = {i: infra.running(state / "pids" / f"{kind}{i}.pid") for i in range(count)}
     return {i: pid for i, pid in found.items() if pid}
+
+
+def kill(state_dir: Path | str, kind: str, i: int) -> None:
+    """kill -9 node `i` of `kind` ("redis" or "kafka"), as a crash would (fault tests)."""
+    pid = infra.running(Path(state_dir).resolve() / "pids" / f"{kind}{i}.pid")
+    if pid:
+        os.kill(pid, signal.SIGKILL)
+        while infra.running(Path(state_dir).resolve() / "pids" / f"{kind}{i}.pid"):
+            time.sleep(0.05)
+
+
+def restart(state_dir: Path | str, kind: str, i: int) -> None:
+    """Start node `i` again on its port and data: a Redis node rejoins (as a replica when
+    its replica was promoted meanwhile), a broker catches up."""
+    state = Path(state_dir).resolve()
+    saved = json.loads((state / "infra.json").read_text())
+    if kind == "redis":
+        _start_redis(state, i, saved["redis_ports"][i])
+    else:
+        infra.spawn(infra._java(state, infra.fetch()) + ["kafka.Kafka", str(state / "kafka" / str(i) / "server.properties")],
+                    log=state / "logs" / f"kafka{i}.out", pidfile=state / "pids" / f"kafka{i}.pid")
+
+
+def primary_of(state_dir: Path | str, key: str) -> int:
+    """Index of the Redis node that is primary for `key`'s slot now."""
+    ports = json.loads((Path(state_dir).resolve() / "infra.json").read_text())["redis_ports"]
+    live = [p for i, p in enumerate(ports) if i in pids(state_dir, "redis")]
+    slot = int(_redis_cli(live[0], "cluster", "keyslot", key))
+    for line in _redis_cli(live[0], "cluster", "nodes").splitlines():
+        fields = line.split()
+        if "master" not in fields[2] or "fail" in fields[2]:
+            continue
+        for span in fields[8:]:
+            lo, _, hi = span.partition("-")
+            if span[0].isdigit() and int(lo) <= slot <= int(hi or lo):
+                return ports.index(int(fields[1].split("@")[0].rsplit(":", 1)[1]))
+    raise RuntimeError(f"no primary serves slot {slot}")
 
 
 def _down(state: Path) -> None:

@@ -86,6 +86,7 @@ class Chaos:
         self.rng = random.Random(7)
         self._tasks: set[asyncio.Task] = set()
         self._seen: set[str] = set()
+        self.offered_at: list[float] = []  # Unix time of each offer decided (time until routing resumes)
 
     # -- replicas -----------------------------------------------------------------------
     def _spawn(self, r: Replica) -> None:
@@ -208,6 +209,8 @@ class Chaos:
                 if e.id in self._seen:
                     continue  # at-least-once: a republished event
                 self._seen.add(e.id)
+                if e.type == event_type("offer.issued"):
+                    self.offered_at.append(e.time.timestamp())  # when the router decided (its clock)
                 if e.type == event_type("offer.issued") and e.data.agent_id in self.tokens:
                     self._spawn_task(self._on_offer(e.data.offer_id, e.data.agent_id))
                 elif e.type == event_type("contact.assigned") and e.data.agent_id in self.tokens:
@@ -249,8 +252,9 @@ class Chaos:
 
 
 async def run(chaos: Chaos, *, replicas: int, agents: int, rate: float, seconds: float, kills: int,
-              settle_s: float = 150) -> Report:
-    """Load for `seconds` with the faults spread over it; then wait for the checker."""
+              settle_s: float = 150, schedule=None) -> Report:
+    """Load for `seconds` with the faults spread over it (`schedule(chaos, seconds)`, by
+    default `faults`); then wait for the checker."""
     for _ in range(replicas):
         await chaos.add_replica()
     await chaos.staff(agents)
@@ -260,7 +264,10 @@ async def run(chaos: Chaos, *, replicas: int, agents: int, rate: float, seconds:
     desk = asyncio.create_task(chaos.desktops(consumer))
     load = asyncio.create_task(chaos.customers(rate, seconds))
     try:
-        await faults(chaos, seconds, kills, replicas)
+        if schedule is None:
+            await faults(chaos, seconds, kills, replicas)
+        else:
+            await schedule(chaos, seconds)
         await load
         return await settle(chaos, settle_s)
     finally:
