@@ -94,3 +94,4 @@ chaos: install
 
 compose-check:
 	docker-compose config -q
+	docker-compose -f docker-compose.cluster.yml config -q
