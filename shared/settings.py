@@ -1,6 +1,7 @@
 """12-factor settings shared by every service (prefix OMNIROUTE_)."""
 
 import socket
+from typing import Literal
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -23,6 +24,9 @@ class CommonSettings(BaseSettings):
     topic_partitions: int = 3
     topic_replication: int = 1
     log_level: str = "INFO"
+    # `production` refuses the development secrets; anything but these two is an error
+    # (a typo such as `prod` must not quietly mean dev).
+    env: Literal["dev", "production"] = "dev"
     # This process's stable name among its service's replicas (default: the host name, which
     # a container keeps across restarts). It names the consumer groups a replica reads alone
     # (desktop feed, chat and voice gateways), so a restart resumes from the committed

@@ -153,9 +153,22 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def _env_port(name: str) -> int:
+def _env_port(name: str, standard: int | None = None) -> int:
+    """The port `name` says; else the standard one when it is free (so documented
+    examples like `kcat -b 127.0.0.1:9092` work); else any free port, said aloud."""
     value = os.environ.get(name)
-    return int(value) if value else _free_port()
+    if value:
+        return int(value)
+    if standard is not None:
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", standard))
+                return standard
+            except OSError:
+                port = _free_port()
+                print(f"port {standard} is taken: using {port} (set {name} to choose)", file=sys.stderr)
+                return port
+    return _free_port()
 
 
 def _env_lines(kafka_port: int, redis_port: int) -> dict[str, str]:
@@ -311,8 +324,10 @@ def _locked(state: Path):
         yield
 
 
-def up(state_dir: Path | str = DEFAULT_STATE, timeout_s: float = READY_TIMEOUT_S) -> dict[str, str]:
+def up(state_dir: Path | str = DEFAULT_STATE, timeout_s: float = READY_TIMEOUT_S,
+       standard_ports: bool = False) -> dict[str, str]:
     """Start (or reuse) Kafka + Redis; return the OMNIROUTE_* env that points at them.
+    `standard_ports`: 9092 and 6379 when free (`make up`), else free ports (tests).
 
     Synchronous (it runs its own event loop): call it outside a running loop."""
     state = Path(state_dir).resolve()
@@ -322,7 +337,8 @@ def up(state_dir: Path | str = DEFAULT_STATE, timeout_s: float = READY_TIMEOUT_S
             return env
         _down(state)  # half-started or crashed leftovers: start clean
         _require("java", "redis-server")
-        kafka_port, redis_port = _env_port("OMNIROUTE_KAFKA_PORT"), _env_port("OMNIROUTE_REDIS_PORT")
+        kafka_port = _env_port("OMNIROUTE_KAFKA_PORT", 9092 if standard_ports else None)
+        redis_port = _env_port("OMNIROUTE_REDIS_PORT", 6379 if standard_ports else None)
         env = _env_lines(kafka_port, redis_port)
         try:
             _start_redis(state, redis_port)
@@ -413,7 +429,7 @@ def _run(args: argparse.Namespace) -> int:
     if args.command == "fetch":
         print(fetch())
     elif args.command == "up":
-        env = up(args.state_dir)
+        env = up(args.state_dir, standard_ports=Path(args.state_dir).resolve() == DEFAULT_STATE.resolve())
         print(f"Kafka {KAFKA_VERSION} and Redis are up; env in {Path(args.state_dir) / 'infra.env'}:")
         for k, v in env.items():
             print(f"  {k}={v}")

@@ -66,7 +66,7 @@ def _wait(name: str, url: str, pidfile: Path, log: Path) -> None:
 
 
 def up() -> None:
-    env = {**os.environ, **infra.up(STATE), "PYTHONUNBUFFERED": "1"}
+    env = {**os.environ, **infra.up(STATE, standard_ports=True), "PYTHONUNBUFFERED": "1"}
     services, urls = read_procfile()
     try:
         for name, ready, argv in services:
@@ -79,7 +79,9 @@ def up() -> None:
     except BaseException:
         down()  # a half-started stack is worse than none
         raise
-    print(*(f"  {u}" for u in urls), sep="\n")
+    infra_urls = [f"Kafka bootstrap        {env['OMNIROUTE_KAFKA_BOOTSTRAP']}",
+                  f"Redis                  {env['OMNIROUTE_REDIS_URL']}"]
+    print(*(f"  {u}" for u in urls + infra_urls), sep="\n")
 
 
 def down() -> None:

@@ -6,7 +6,6 @@ from shared.settings import DEV_CHAT_SECRET, CommonSettings
 
 
 class ChatSettings(CommonSettings):
-    env: str = "dev"
     chat_host: str = "127.0.0.1"
     chat_port: int = 8081
     # Signs conversation tokens; whoever knows it can open any conversation.

@@ -9,7 +9,6 @@ from shared.settings import DEV_SURVEY_SECRET, CommonSettings
 
 
 class EmailSettings(CommonSettings):
-    env: str = "dev"
     # HTTP: /healthz, /readyz, /metrics
     email_http_host: str = "127.0.0.1"
     email_http_port: int = 8082

@@ -14,7 +14,6 @@ class RouterSettings(CommonSettings):
     router_host: str = "127.0.0.1"
     router_port: int = 8080
     admin_token: str = DEV_ADMIN_TOKEN
-    env: str = "dev"
     policy_file: Path = DEFAULT_POLICY_FILE
     router_group: str = "omniroute-router"
     # Where a new consumer group starts: earliest so no contact is skipped on first start.

@@ -4,6 +4,7 @@ reply mail, and the first-response SLA check."""
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import hashlib
 import re
@@ -89,8 +90,8 @@ async def _new_contact(mail: ParsedEmail, inbound: Inbound, match: CaseMatch | N
     )
     await deps.publisher.submit_contact(contact)
     await deps.publisher.post_message(_message(mail, case_id, contact_id))
-    await cases.update_case(case_id, contact=contact_id)
     await _remember(mail, case_id, contact_id, cases)
+    await cases.update_case(case_id, contact=contact_id)  # last: the case is recorded (promise_callback)
     if due_ms:
         await cases.schedule_due(contact_id, due_ms)
     if ack_block:
@@ -231,6 +232,7 @@ ROUTING_STATES = {
     event_type("contact.overflowed"): "overflowed",  # left the queue as a callback request
 }
 CLOSED = {"completed", "abandoned", "overflowed"}
+RECORDED_POLLS = 50  # 0.1 s apart
 
 
 async def routing_event(env: Envelope, deps: EmailDeps) -> str:
@@ -255,9 +257,19 @@ async def promise_callback(case_id: str, contact_id: str, deps: EmailDeps) -> No
     """Tell the sender we'll come back to them, if we acknowledge them at all (RFC 3834)."""
     contact = await deps.cases.contact(contact_id) or {}
     if contact.get("auto_ack") == "sent":
-        s = deps.settings
-        deps.spawn(_send_automatic("callback", case_id, deps,
-                                   lambda view: compose.callback_promise(s.sender, view, s.email_hostname)))
+        deps.spawn(_promise_once_recorded(case_id, contact_id, deps))
+
+
+async def _promise_once_recorded(case_id: str, contact_id: str, deps: EmailDeps) -> None:
+    """A queue that takes nobody overflows within milliseconds, maybe before the intake
+    has recorded the mail that opened the contact: wait for it (briefly), so the promise
+    threads onto that mail."""
+    for _ in range(RECORDED_POLLS):
+        if ((await deps.cases.case(case_id)) or {}).get("contact") == contact_id:
+            break
+        await asyncio.sleep(0.1)
+    s = deps.settings
+    await _send_automatic("callback", case_id, deps, lambda view: compose.callback_promise(s.sender, view, s.email_hostname))
 
 
 async def offer_survey(case_id: str, contact_id: str, deps: EmailDeps) -> str:
