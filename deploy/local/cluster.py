@@ -17,7 +17,6 @@ import asyncio
 import json
 import os
 import random
-import shutil
 import signal
 import socket
 import subprocess
@@ -122,12 +121,7 @@ def _down(state: Path) -> None:
         infra.stop(state / "pids" / f"kafka{i}.pid")
     for i in range(REDIS_NODES):
         infra.stop(state / "pids" / f"redis{i}.pid")
-    for path in ("kafka", "redis", "infra.json", "infra.env"):
-        target = state / path
-        if target.is_dir():
-            shutil.rmtree(target)
-        else:
-            target.unlink(missing_ok=True)
+    infra.forget(state)
 
 
 def _healthy(state: Path) -> dict[str, str] | None:

@@ -392,6 +392,11 @@ def down(state_dir: Path | str = DEFAULT_STATE) -> None:
 def _down(state: Path) -> None:
     for name in ("kafka", "redis"):  # Kafka first: it is the one clients are writing to
         stop(state / "pids" / f"{name}.pid")
+    forget(state)
+
+
+def forget(state: Path) -> None:
+    """Delete what `up` wrote in a state dir (data and addresses; logs stay)."""
     for path in ("kafka", "redis", "infra.json", "infra.env"):
         target = state / path
         if target.is_dir():

@@ -86,6 +86,7 @@ class Chaos:
         self.rng = random.Random(7)
         self._tasks: set[asyncio.Task] = set()
         self._seen: set[str] = set()
+        self.clients: dict[str, httpx.AsyncClient] = {}
         self.offered_at: list[float] = []  # Unix time of each offer decided (time until routing resumes)
 
     # -- replicas -----------------------------------------------------------------------
@@ -158,8 +159,7 @@ class Chaos:
             live = [r for r in self.replicas if r.up] or self.replicas
             r = self.rng.choice(live)
             try:
-                async with httpx.AsyncClient(base_url=r.url, timeout=10, trust_env=False) as http:
-                    status = (await http.request(method, path, headers=headers, **kw)).status_code
+                status = (await self._client(r).request(method, path, headers=headers, **kw)).status_code
             except httpx.HTTPError:
                 self.tally.calls["connection error, retried"] += 1
                 await asyncio.sleep(0.25)
@@ -169,6 +169,16 @@ class Chaos:
                 return status
             await asyncio.sleep(0.25)
         return 0
+
+    def _client(self, r: Replica) -> httpx.AsyncClient:
+        """One kept-alive client per replica (a restarted one keeps its port)."""
+        if r.name not in self.clients:
+            self.clients[r.name] = httpx.AsyncClient(base_url=r.url, timeout=10, trust_env=False)
+        return self.clients[r.name]
+
+    async def close_clients(self) -> None:
+        for http in self.clients.values():
+            await http.aclose()
 
     async def staff(self, n: int) -> None:
         skills = {"support": 3, "billing": 3, "technical": 4}
@@ -275,6 +285,7 @@ async def run(chaos: Chaos, *, replicas: int, agents: int, rate: float, seconds:
         with contextlib.suppress(asyncio.CancelledError, Exception):
             await desk
         await consumer.stop()
+        await chaos.close_clients()
 
 
 async def faults(chaos: Chaos, seconds: float, kills: int, replicas: int) -> None:

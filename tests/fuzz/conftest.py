@@ -13,6 +13,7 @@ import pytest
 
 from tests.fuzz.cases import CASES
 from tests.infra import REPO
+from tests.routing.world import db_url
 from tests.support.serve import free_port
 
 ADMIN_TOKEN = "fuzz-admin-token"
@@ -30,7 +31,7 @@ SERVICES = {  # name -> (module, port setting, extra env)
 def start(name: str, infra) -> tuple[subprocess.Popen, str]:
     module, port_env, extra = SERVICES[name]
     port = free_port()
-    redis_url = infra.redis_url.rsplit("/", 1)[0] + f"/{FUZZ_DB}"
+    redis_url = db_url(infra.redis_url, FUZZ_DB)
     env = {**os.environ, "PYTHONPATH": str(REPO), port_env: str(port), "OMNIROUTE_REDIS_URL": redis_url,
            "OMNIROUTE_KAFKA_BOOTSTRAP": infra.kafka_bootstrap, "OMNIROUTE_ADMIN_TOKEN": ADMIN_TOKEN,
            "OMNIROUTE_ROUTER_GROUP": f"fuzz-router-{port}", "OMNIROUTE_REPLICA": f"fuzz-{name}-{port}",

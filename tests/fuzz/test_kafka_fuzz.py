@@ -2,12 +2,11 @@
 goes to the dead-letter topic with a reason, and routing goes on."""
 
 import pytest
-from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from shared import topics
 from shared.cloudevents import InvalidEvent, decode
-from tests.fuzz.cases import CASES
+from tests.fuzz.cases import CASES, drawn
 from tests.integration.conftest import harness, redis  # noqa: F401 -- re-exported fixtures
 from tests.support.poll import until
 
@@ -26,21 +25,9 @@ def records():
     return st.tuples(st.one_of(st.none(), st.binary(max_size=20)), value, st.lists(header, max_size=8))
 
 
-def generated() -> list:
-    drawn = []
-
-    @given(record=records())
-    @settings(max_examples=RECORDS, database=None, deadline=None, suppress_health_check=list(HealthCheck))
-    def draw(record):
-        drawn.append(record)
-
-    draw()
-    return drawn
-
-
 async def test_garbage_on_the_contacts_topic_is_dead_lettered_and_routing_goes_on(harness):  # noqa: F811
     sent = []
-    for key, value, headers in generated():
+    for key, value, headers in drawn(records(), RECORDS):
         if key is None and value is None:
             value = b""  # a Kafka record has one or the other
         meta = await harness.producer.send_and_wait(topics.CONTACTS, key=key, value=value, headers=headers)

@@ -7,11 +7,11 @@ import socket
 import uuid
 
 import pytest
-from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from sipmessage import Response
 
 from services.voice_gateway.domain import sip
-from tests.fuzz.cases import CASES
+from tests.fuzz.cases import CASES, drawn
 from tests.integration.conftest import harness, redis  # noqa: F401 -- re-exported fixtures
 from tests.support.poll import until
 from tests.voice.conftest import voice_gateway
@@ -55,18 +55,6 @@ def mutate(data: bytes, m: tuple) -> bytes:
     return b"\r\n".join(lines) + b"\r\n\r\n" + body
 
 
-def mutations() -> list[tuple]:
-    drawn = []
-
-    @given(m=mutation())
-    @settings(max_examples=INVITES, database=None, deadline=None, suppress_health_check=list(HealthCheck))
-    def draw(m):
-        drawn.append(m)
-
-    draw()
-    return drawn
-
-
 def parsed_invite(data: bytes) -> str | None:
     """The Call-ID of an INVITE the gateway can parse (and so must answer), else None."""
     try:
@@ -83,7 +71,7 @@ async def test_mutated_invites_all_get_a_final_response_and_the_gateway_survives
         reader = asyncio.create_task(_collect(phone.sock, replies))
         try:
             must_answer, stray = set(), []
-            for i, m in enumerate(mutations()):
+            for i, m in enumerate(drawn(mutation(), INVITES)):
                 data = mutate(phone.build("INVITE", f"+1555{i:05d}", f"fz{i}-{uuid.uuid4().hex[:8]}", f"t{i}",
                                           None, 1, phone.sdp()), m)
                 if (call_id := parsed_invite(data)) is not None:
@@ -121,12 +109,12 @@ async def _collect(sock: socket.socket, replies: dict[str, list[int]]) -> None:
         except (TimeoutError, OSError):
             await asyncio.sleep(0)
             continue
-        text = data.decode(errors="replace")
-        first, _, rest = text.partition("\r\n")
-        if not first.startswith("SIP/2.0 "):
+        try:
+            msg = sip.parse(data)
+        except sip.BadMessage:
+            continue
+        if not isinstance(msg, Response):
             continue  # a request from the gateway (a BYE after a timeout): not a reply
-        call_id = next((line.split(":", 1)[1].strip() for line in rest.split("\r\n")
-                        if line.lower().startswith("call-id:")), "")
-        code = int(first.split()[1])
+        call_id, code = msg.call_id, msg.code
         if code >= 200 and code not in replies.setdefault(call_id, []):
             replies[call_id].append(code)

@@ -18,6 +18,7 @@ from shared.redis_client import from_url
 from ..domain.invariants import AgentState, ContactState, Logged, Snapshot
 from . import keys
 from .keys import key
+from .store import decoded
 
 BATCH = 500  # Redis reads per pipeline
 
@@ -94,7 +95,7 @@ async def _agents(redis: Redis, ids: list[str]) -> dict[str, AgentState]:
     found = await pipe.execute()
     out = {}
     for i, aid in enumerate(ids):
-        raw, held, offer_ids = _text(found[3 * i]), found[3 * i + 1], found[3 * i + 2]
+        raw, held, offer_ids = _decoded_or_empty(found[3 * i]), found[3 * i + 1], found[3 * i + 2]
         offered = await _offered_cost(redis, sorted(o.decode() for o in offer_ids))
         out[aid] = AgentState(id=aid, capacity=int(raw.get("capacity", 0)), load=int(raw.get("load", 0)),
                               held=frozenset(h.decode() for h in held), offered_cost=offered)
@@ -115,7 +116,7 @@ async def _contacts(redis: Redis, ids: list[str]) -> dict[str, ContactState | No
     pipe = redis.pipeline(transaction=False)
     for cid in ids:
         pipe.hgetall(key("contact", cid))
-    raws = [_text(r) for r in await pipe.execute()]
+    raws = [_decoded_or_empty(r) for r in await pipe.execute()]
     out: dict[str, ContactState | None] = {}
     for cid, raw in zip(ids, raws, strict=True):
         if not raw:
@@ -133,7 +134,7 @@ async def _reachable(redis: Redis, cid: str, c: dict[str, str]) -> bool:
         wait = key("wait", c.get("queue", ""), c.get("step", "0"), c.get("channel", ""))
         return await redis.zscore(wait, cid) is not None
     if state == "offered":
-        offer = _text(await redis.hgetall(key("offer", c.get("offer", ""))))
+        offer = _decoded_or_empty(await redis.hgetall(key("offer", c.get("offer", ""))))
         timer = await redis.zscore(keys.TIMERS, f"offer:{c.get('offer', '')}")
         return offer.get("state") == "pending" and timer is not None
     if state == "assigned":
@@ -145,8 +146,8 @@ async def _outbox_pending(redis: Redis) -> int:
     return int(await redis.xlen(keys.OUTBOX))
 
 
-def _text(raw: dict) -> dict[str, str]:
-    return {k.decode(): v.decode() for k, v in (raw or {}).items()}
+def _decoded_or_empty(raw: dict) -> dict[str, str]:
+    return decoded(raw or {}) or {}
 
 
 async def audit_inputs(bootstrap: str, redis_url: str,
@@ -163,7 +164,7 @@ async def _read_log_retrying(bootstrap: str, since_ms: int, tries: int = 3):
     for attempt in range(tries):
         try:
             return await read_log(bootstrap, since_ms)
-        except (KafkaError, OSError, AssertionError):  # a broker just restarted: metadata may lag a moment
+        except (KafkaError, OSError):  # a broker just restarted: metadata may lag a moment
             if attempt == tries - 1:
                 raise
             await asyncio.sleep(2)

@@ -251,15 +251,15 @@ class RoutingStore:
         return await self.transcripts.read(conversation_id)
 
     async def _hash(self, name: str) -> dict | None:
-        return _decoded(await self.redis.hgetall(name))
+        return decoded(await self.redis.hgetall(name))
 
     async def _hashes(self, names: list[str]) -> list[dict | None]:
         """Several hashes in one round trip."""
         async with self.redis.pipeline(transaction=False) as pipe:
             for name in names:
                 pipe.hgetall(name)
-            return [_decoded(raw) for raw in await pipe.execute()]
+            return [decoded(raw) for raw in await pipe.execute()]
 
 
-def _decoded(raw: dict[bytes, bytes]) -> dict | None:
+def decoded(raw: dict[bytes, bytes]) -> dict | None:
     return {k.decode(): v.decode() for k, v in raw.items()} or None

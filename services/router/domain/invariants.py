@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 
 TERMINAL = {"contact.completed", "contact.abandoned", "contact.overflowed"}
 RELEASES = TERMINAL | {"contact.requeued"}  # what gives an assigned contact's capacity back
-LIVE = {"queued", "offered", "assigned", "pending"}
+LIVE = {"queued", "offered", "assigned"}
 
 
 @dataclass(frozen=True)
