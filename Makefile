@@ -4,10 +4,10 @@ VENV        := .venv
 PY          := $(VENV)/bin/python
 PYTEST_ARGS ?=
 
-.PHONY: help install constraints test infra-up infra-down up down bench bench-routing bench-channels bench-e2e compose-check chaos test-cluster
+.PHONY: help install constraints test infra-up infra-down up down bench bench-routing bench-channels bench-e2e bench-scale compose-check chaos test-cluster
 
 help:
-	@echo "make install | test [PYTEST_ARGS=...] | test-cluster | up | down | infra-up | infra-down | bench | bench-e2e [BENCH_ARGS=...] | chaos [CHAOS_ARGS=...] | compose-check | constraints"
+	@echo "make install | test [PYTEST_ARGS=...] | test-cluster | up | down | infra-up | infra-down | bench | bench-e2e [BENCH_ARGS=...] | bench-scale [SCALE_ARGS=...] | chaos [CHAOS_ARGS=...] | compose-check | constraints"
 
 # A stamp file, so `make test` reinstalls only when the dependency pins change.
 install: $(VENV)/.installed
@@ -84,6 +84,15 @@ bench-e2e: install
 	$(PY) deploy/local/infra.py --state-dir $(BENCH_E2E_STATE) up
 	set -a; . $(BENCH_E2E_STATE)/infra.env; set +a; \
 	  $(PY) bench/e2e.py $(BENCH_ARGS); \
+	  rc=$$?; $(PY) deploy/local/infra.py --state-dir $(BENCH_E2E_STATE) down; exit $$rc
+
+# The same with 1, 2 and 3 router replicas, on one Redis and on a 3-primary Redis Cluster
+# (started by the script), three routing domains; SCALE_ARGS e.g. --replicas 1,3 --rate 40.
+SCALE_ARGS ?=
+bench-scale: install
+	$(PY) deploy/local/infra.py --state-dir $(BENCH_E2E_STATE) up
+	set -a; . $(BENCH_E2E_STATE)/infra.env; set +a; \
+	  $(PY) bench/scale_out.py $(SCALE_ARGS); \
 	  rc=$$?; $(PY) deploy/local/infra.py --state-dir $(BENCH_E2E_STATE) down; exit $$rc
 
 # Router replicas under load through kill -9s, pauses and Kafka/Redis restarts, judged by

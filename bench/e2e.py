@@ -31,6 +31,7 @@ import uuid
 from pathlib import Path
 
 import httpx
+import yaml
 from redis import Redis
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -60,10 +61,32 @@ def rss_mb(pid: int) -> float:
     return 0.0
 
 
-def redis_calls(redis: Redis) -> dict[str, int]:
-    """Calls per command so far (commands run inside Lua scripts included)."""
-    return {k.removeprefix("cmdstat_"): v["calls"] for k, v in redis.info("commandstats").items()
-            if k.startswith("cmdstat_")}
+class RedisNodes:
+    """The benchmark's view of Redis: one server, or the primaries of a cluster
+    (`redis+cluster://host:port,...`, every node listed)."""
+
+    def __init__(self, url: str):
+        if "+cluster://" in url:
+            hosts = url.split("://", 1)[1].split(",")
+            self.nodes = [Redis(host=h.rsplit(":", 1)[0], port=int(h.rsplit(":", 1)[1])) for h in hosts]
+        else:
+            self.nodes = [Redis.from_url(url)]
+
+    def primaries(self) -> list[Redis]:
+        return [n for n in self.nodes if n.info("replication")["role"] == "master"]
+
+    def flushdb(self) -> None:
+        for node in self.primaries():
+            node.flushdb()
+
+    def calls(self) -> dict[str, int]:
+        """Calls per command so far on the primaries (commands inside Lua scripts included)."""
+        out: dict[str, int] = {}
+        for node in self.primaries():
+            for k, v in node.info("commandstats").items():
+                if k.startswith("cmdstat_"):
+                    out[k.removeprefix("cmdstat_")] = out.get(k.removeprefix("cmdstat_"), 0) + v["calls"]
+        return out
 
 
 def per_contact(before: dict[str, int], after: dict[str, int], contacts: int) -> tuple[float, dict[str, float]]:
@@ -107,9 +130,11 @@ class Proc:
                 self.p.kill()
 
 
-def start_router(env: dict, port: int, logs: Path, root: Path) -> subprocess.Popen:
-    router = subprocess.Popen([sys.executable, "-m", "services.router"], cwd=root, env={**env, "PYTHONPATH": str(root)},
-                              stdout=subprocess.DEVNULL, stderr=open(logs / "router.log", "w"))
+def start_router(env: dict, port: int, logs: Path, root: Path, name: str = "router") -> subprocess.Popen:
+    env = {**env, "PYTHONPATH": str(root), "OMNIROUTE_ROUTER_PORT": str(port), "OMNIROUTE_REPLICA": name,
+           "OMNIROUTE_INSTANCE": f"{name}-{uuid.uuid4().hex[:6]}"}
+    router = subprocess.Popen([sys.executable, "-m", "services.router"], cwd=root, env=env,
+                              stdout=subprocess.DEVNULL, stderr=open(logs / f"{name}.log", "w"))
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         try:
@@ -118,7 +143,7 @@ def start_router(env: dict, port: int, logs: Path, root: Path) -> subprocess.Pop
         except httpx.HTTPError:
             pass
         if router.poll() is not None:
-            raise RuntimeError("router exited: " + (logs / "router.log").read_text()[-2000:])
+            raise RuntimeError("router exited: " + (logs / f"{name}.log").read_text()[-2000:])
         time.sleep(0.2)
     raise TimeoutError("router not ready")
 
@@ -153,56 +178,74 @@ async def stats_latency(url: str, samples: int = 10) -> dict:
     return {"stats_max_ms": round(max(ms), 1), "ops_page_max_ms": round(max(pages), 1)}
 
 
-def scenario(name: str, agents: int, rate: float, args, base_env: dict, redis: Redis, logs: Path) -> dict:
+def policies(folder: Path, domains: list[str]) -> Path:
+    """The default policy once per routing domain."""
+    folder.mkdir(parents=True, exist_ok=True)
+    doc = yaml.safe_load((ROOT / "shared" / "policy.yaml").read_text())
+    for domain in domains:
+        (folder / f"{domain}.yaml").write_text(yaml.safe_dump({**doc, "domain": domain}))
+    return folder
+
+
+def scenario(name: str, agents: int, rate: float, args, base_env: dict, redis: RedisNodes, logs: Path,
+             replicas: int = 1, domains: tuple[str, ...] = ("default",)) -> dict:
+    """One scenario on `replicas` router processes (agents and their desktops spread over
+    them) serving `domains` (contacts and agents spread over them)."""
     redis.flushdb()
-    port = free_port()
-    env = {**base_env, "OMNIROUTE_ROUTER_PORT": str(port), "OMNIROUTE_ADMIN_TOKEN": ADMIN,
+    env = {**base_env, "OMNIROUTE_ADMIN_TOKEN": ADMIN,
            "OMNIROUTE_ROUTER_GROUP": f"bench-{uuid.uuid4().hex[:8]}", "OMNIROUTE_OFFSET_RESET": "latest",
            "OMNIROUTE_LOG_LEVEL": "WARNING"}
-    url = f"http://127.0.0.1:{port}"
+    if domains != ("default",):
+        env["OMNIROUTE_POLICY_FILE"] = str(policies(logs / "policies", list(domains)))
+    ports = [free_port() for _ in range(replicas)]
+    urls = [f"http://127.0.0.1:{port}" for port in ports]
+    url = urls[0]
     burst = name == "burst"
-    router = start_router(env, port, logs, Path(args.router_root))
+    routers = [start_router(env, port, logs, Path(args.router_root), f"router{i + 1}") for i, port in enumerate(ports)]
+    router_cpu = lambda: sum(cpu_s(r.pid) for r in routers)  # noqa: E731
     procs = []
     try:
         relay = Proc(sys.executable, "bench/e2e_relay.py", "--bootstrap", env["OMNIROUTE_KAFKA_BOOTSTRAP"],
                      "--group", f"bench-relay-{uuid.uuid4().hex[:6]}", env=env, log=logs / "relay.log")
         procs.append(relay)
         relay.expect("ready", 60)
-        agent_args = ["--router", url, "--admin-token", ADMIN, "--agents", str(agents),
+        agent_args = ["--router", ",".join(urls), "--domains", ",".join(domains), "--admin-token", ADMIN,
+                      "--agents", str(agents),
                       "--connections", str(args.agent_connections),
                       "--hold", str(0.5 if burst else args.hold)] + (["--not-ready"] if burst else [])
         crew = Proc(sys.executable, "bench/e2e_agents.py", *agent_args, env=env, log=logs / "agents.log")
         procs.append(crew)
         setup = crew.expect("ready")
-        cpu0 = cpu_s(router.pid)
+        cpu0 = router_cpu()
         time.sleep(args.idle)  # agents signed in, heartbeating, no traffic yet
-        idle_pct = round((cpu_s(router.pid) - cpu0) * 100 / args.idle, 1)
-        traffic_args = ["--bootstrap", env["OMNIROUTE_KAFKA_BOOTSTRAP"], "--rate", str(rate),
+        idle_pct = round((router_cpu() - cpu0) * 100 / args.idle, 1)
+        traffic_args = ["--bootstrap", env["OMNIROUTE_KAFKA_BOOTSTRAP"], "--rate", str(rate), "--domains", ",".join(domains),
                         "--warmup", str(args.warmup), "--duration", str(args.duration)]
         if burst:
             traffic_args += ["--burst", str(args.burst)]
         traffic = Proc(sys.executable, "bench/e2e_traffic.py", *traffic_args, env=env, log=logs / "traffic.log")
         procs.append(traffic)
         traffic.expect("ready", 60)
-        out = {"scenario": name, "agents": agents, "rate": rate, "setup_s": setup["setup_s"], "idle_cpu_pct": idle_pct}
+        out = {"scenario": name, "agents": agents, "rate": rate, "setup_s": setup["setup_s"], "idle_cpu_pct": idle_pct,
+               "replicas": replicas, "domains": len(domains), "redis_primaries": len(redis.primaries())}
         if burst:
             queued = traffic.expect("all_queued", 600)
-            cpu0, calls0 = cpu_s(router.pid), redis_calls(redis)
+            cpu0, calls0 = router_cpu(), redis.calls()
             crew.send("free")
             traffic.send("go")
             result = traffic.expect("done", 900)
             n = max(1, result["offered"])
-            total, top = per_contact(calls0, redis_calls(redis), n)
+            total, top = per_contact(calls0, redis.calls(), n)
             out |= {"queued": queued["queued"], "router_cpu_ms_per_contact":
-                    round((cpu_s(router.pid) - cpu0) * 1000 / n, 2), "redis_cmds_per_contact": total, "redis_top": top}
+                    round((router_cpu() - cpu0) * 1000 / n, 2), "redis_cmds_per_contact": total, "redis_top": top}
         else:
             traffic.expect("window_start", 120)
             crew.send("mark")
-            cpu0, calls0, t0 = cpu_s(router.pid), redis_calls(redis), time.monotonic()
+            cpu0, calls0, t0 = router_cpu(), redis.calls(), time.monotonic()
             relay_cpu0 = cpu_s(relay.p.pid)
             probe = asyncio.run(stats_latency(url))
             traffic.expect("window_end", args.duration + 120)
-            cpu, calls, window = cpu_s(router.pid) - cpu0, redis_calls(redis), time.monotonic() - t0
+            cpu, calls, window = router_cpu() - cpu0, redis.calls(), time.monotonic() - t0
             relay_cpu = cpu_s(relay.p.pid) - relay_cpu0
             result = traffic.expect("done", 300)
             n = max(1, result["contacts"])
@@ -212,7 +255,7 @@ def scenario(name: str, agents: int, rate: float, args, base_env: dict, redis: R
                             "router_cpu_pct": round(cpu * 100 / window, 1),
                             "redis_cmds_per_contact": total, "redis_top": top}
         out |= {k: v for k, v in result.items() if k != "event"}
-        out["router_rss_mb"] = round(rss_mb(router.pid), 1)
+        out["router_rss_mb"] = round(sum(rss_mb(r.pid) for r in routers), 1)
         out["gc_pauses"] = gc_pauses(url)
         crew.send("stop")
         done = crew.expect("done", 60)
@@ -225,8 +268,10 @@ def scenario(name: str, agents: int, rate: float, args, base_env: dict, redis: R
     finally:
         for proc in procs:
             proc.stop()
-        router.terminate()
-        router.wait(20)
+        for router in routers:
+            router.terminate()
+        for router in routers:
+            router.wait(20)
 
 
 def show(r: dict) -> None:
@@ -273,7 +318,7 @@ def main() -> int:
         if not env.get(name):
             print(f"{name} is not set (make bench-e2e starts Kafka and Redis and sets it)", file=sys.stderr)
             return 2
-    redis = Redis.from_url(env["OMNIROUTE_REDIS_URL"])
+    redis = RedisNodes(env["OMNIROUTE_REDIS_URL"])
     logs = ROOT / ".omniroute" / "bench-e2e-logs"
     logs.mkdir(parents=True, exist_ok=True)
     results = []

@@ -3,10 +3,13 @@ created through the admin API, keeps the desktop's WebSocket open (auth frame, t
 heartbeat frame every 10 s, as desktop.js does), accepts each offer pushed to it and
 completes the contact after an exponentially distributed hold time.
 
+With several routers (replicas) or routing domains, agent i uses router i mod R and
+belongs to domain i mod D.
+
 Reads commands on stdin (`free`: every agent becomes available; `stop`: print the
 totals as one JSON line and exit) and prints `ready` once every agent is signed in.
 
-    python bench/e2e_agents.py --router http://127.0.0.1:8080 --agents 200 --hold 5
+    python bench/e2e_agents.py --router http://127.0.0.1:8080[,http://...] --agents 200 --hold 5 [--domains a,b]
 """
 
 from __future__ import annotations
@@ -30,28 +33,33 @@ SKILLS = {"support": 3, "billing": 3}
 class Agents:
     def __init__(self, args):
         self.args = args
-        self.admin = {"Authorization": f"Bearer {args.admin_token}"}
+        self.routers, self.domains = args.router.split(","), args.domains.split(",")
         limits = httpx.Limits(max_connections=args.connections, max_keepalive_connections=args.connections)
-        self.http = httpx.AsyncClient(base_url=args.router, limits=limits, timeout=30, trust_env=False)
+        self.http = [httpx.AsyncClient(base_url=url, limits=limits, timeout=30, trust_env=False) for url in self.routers]
         self.tokens: dict[str, dict] = {}
+        self.home: dict[str, int] = {}  # agent id -> its index (router and domain)
         self.counts: Counter = Counter()
         self.tasks: set[asyncio.Task] = set()
         self.gate = asyncio.Semaphore(args.connections)
 
-    async def call(self, method: str, path: str, headers: dict, **kw) -> httpx.Response | None:
+    async def call(self, method: str, path: str, headers: dict, agent_id: str, **kw) -> httpx.Response | None:
+        http = self.http[self.home[agent_id] % len(self.http)]
         async with self.gate:
             try:
-                r = await self.http.request(method, path, headers=headers, **kw)
+                r = await http.request(method, path, headers=headers, **kw)
             except httpx.HTTPError as exc:
                 self.counts[f"http_error:{type(exc).__name__}"] += 1
                 return None
         self.counts[f"{method} {path.split('/')[2]} {r.status_code}"] += 1
         return r
 
-    async def create(self, agent_id: str) -> None:
+    async def create(self, agent_id: str, i: int) -> None:
+        self.home[agent_id] = i
+        admin = {"Authorization": f"Bearer {self.args.admin_token}",
+                 "Omniroute-Domain": self.domains[i % len(self.domains)]}
         body = {"id": agent_id, "name": agent_id, "skills": SKILLS, "channels": ["chat", "email", "voice"],
                 "capacity": 100}
-        r = await self.call("POST", "/v1/agents", self.admin, json=body)
+        r = await self.call("POST", "/v1/agents", admin, agent_id, json=body)
         if r is None or r.status_code != 201:
             raise RuntimeError(f"creating {agent_id}: {r and r.text}")
         self.tokens[agent_id] = {"Authorization": f"Bearer {r.json()['token']}"}
@@ -59,14 +67,15 @@ class Agents:
     async def desktop(self, agent_id: str, ready: asyncio.Event) -> None:
         """The desktop's socket: auth, then heartbeats; offers are answered as they arrive."""
         auth = self.tokens[agent_id]
-        url = self.args.router.replace("http", "ws", 1) + f"/v1/agents/{agent_id}/stream"
+        router = self.routers[self.home[agent_id] % len(self.routers)]
+        url = router.replace("http", "ws", 1) + f"/v1/agents/{agent_id}/stream"
         async with websockets.connect(url, ping_interval=None, max_queue=None) as ws:
             await ws.send(json.dumps({"type": "auth", "token": auth["Authorization"].split()[1]}))
             json.loads(await ws.recv())  # the snapshot
             if self.args.not_ready:
-                r = await self.call("PUT", f"/v1/agents/{agent_id}/state", auth, json={"state": "not_ready"})
+                r = await self.call("PUT", f"/v1/agents/{agent_id}/state", auth, agent_id, json={"state": "not_ready"})
             else:
-                r = await self.call("POST", f"/v1/agents/{agent_id}/login", auth)
+                r = await self.call("POST", f"/v1/agents/{agent_id}/login", auth, agent_id)
             if r is None or r.status_code != 200:
                 raise RuntimeError(f"signing in {agent_id}: {r and r.text}")
             ready.set()
@@ -89,11 +98,12 @@ class Agents:
 
     async def _work(self, agent_id: str, offer: dict) -> None:
         auth = self.tokens[agent_id]
-        r = await self.call("POST", f"/v1/offers/{offer['offer_id']}/accept", auth)
+        r = await self.call("POST", f"/v1/offers/{offer['offer_id']}/accept", auth, agent_id)
         if r is None or r.status_code != 200:
             return
         await asyncio.sleep(random.expovariate(1 / self.args.hold) if self.args.hold > 0 else 0)
-        await self.call("POST", f"/v1/contacts/{offer['contact_id']}/complete", auth, json={"disposition": "bench"})
+        await self.call("POST", f"/v1/contacts/{offer['contact_id']}/complete", auth, agent_id,
+                        json={"disposition": "bench"})
 
     def _spawn(self, coro) -> None:
         task = asyncio.create_task(coro)
@@ -101,7 +111,7 @@ class Agents:
         task.add_done_callback(self.tasks.discard)
 
     async def free_all(self) -> None:
-        await asyncio.gather(*(self.call("PUT", f"/v1/agents/{a}/state", auth, json={"state": "available"})
+        await asyncio.gather(*(self.call("PUT", f"/v1/agents/{a}/state", auth, a, json={"state": "available"})
                                for a, auth in self.tokens.items()))
 
 
@@ -121,7 +131,7 @@ async def main(args) -> None:
     ids = [f"{args.prefix}-{i:05d}" for i in range(args.agents)]
     started = time.monotonic()
     for i in range(0, len(ids), 200):
-        await asyncio.gather(*(agents.create(a) for a in ids[i:i + 200]))
+        await asyncio.gather(*(agents.create(a, i + j) for j, a in enumerate(ids[i:i + 200])))
     readies = []
     for i in range(0, len(ids), 200):  # sign in in waves, as a shift starts
         wave = [asyncio.Event() for _ in ids[i:i + 200]]
@@ -148,7 +158,8 @@ async def main(args) -> None:
 
 if __name__ == "__main__":
     p = argparse.ArgumentParser()
-    p.add_argument("--router", required=True)
+    p.add_argument("--router", required=True, help="router URL(s), comma-separated")
+    p.add_argument("--domains", default="default", help="routing domains, comma-separated")
     p.add_argument("--admin-token", default="bench-admin-token")
     p.add_argument("--agents", type=int, default=200)
     p.add_argument("--hold", type=float, default=5.0, help="mean handle time in seconds")

@@ -76,6 +76,7 @@ async def tail(bootstrap: str, topic: str) -> AIOKafkaConsumer:
 class Traffic:
     def __init__(self, args):
         self.args = args
+        self.domains = args.domains.split(",")  # contact n goes to domain n mod D
         self.run = uuid.uuid4().hex[:6]
         self.sent: dict[str, float] = {}  # contact id -> send time
         self.offered: dict[str, float] = {}  # contact id -> first offer.issued seen
@@ -124,7 +125,9 @@ class Traffic:
         cid = f"e2e-{self.run}-{n}"
         data = ContactCreated(id=cid, channel=channel, intent=random.choice(INTENTS),
                               customer=Customer(id=f"cust-{random.randint(1, 100_000)}", address="x"))
-        key, value, headers = encode(new_event(event_type("contact.created"), data, source="bench", key=cid))
+        domain = self.domains[n % len(self.domains)]
+        key, value, headers = encode(new_event(event_type("contact.created"), data, source="bench", key=cid,
+                                               domain=domain))
         self.sent[cid] = time.perf_counter()
         try:
             await self.producer.send_and_wait(topics.CONTACTS, value=value, key=key, headers=headers)
@@ -211,6 +214,7 @@ async def main(args) -> None:
 if __name__ == "__main__":
     p = argparse.ArgumentParser()
     p.add_argument("--bootstrap", required=True)
+    p.add_argument("--domains", default="default", help="routing domains, comma-separated")
     p.add_argument("--rate", type=float, default=20.0, help="contacts (and relay records) per second")
     p.add_argument("--warmup", type=float, default=10.0)
     p.add_argument("--duration", type=float, default=30.0)

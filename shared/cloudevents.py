@@ -12,7 +12,7 @@ from datetime import datetime
 
 from pydantic import ValidationError
 
-from shared.events import EVENT_MODELS, Model, utcnow
+from shared.events import DEFAULT_DOMAIN, DOMAIN_PATTERN, EVENT_MODELS, Model, utcnow
 
 SPECVERSION = "1.0"
 CONTENT_TYPE = "application/json"
@@ -37,14 +37,22 @@ class Envelope:
     # CloudEvents `sequence` extension: the order of the router transitions about one
     # contact (shared/ordering.py); None on events from gateways.
     sequence: str | None = None
+    # `domain` extension: the routing domain (center, site, tenant) the contact belongs
+    # to; absent means the default one.
+    domain: str | None = None
 
     @property
     def topic(self) -> str:
         return EVENT_MODELS[self.type][1]
 
+    @property
+    def routing_domain(self) -> str:
+        return self.domain or DEFAULT_DOMAIN
 
-def new_event(type_: str, data: Model, *, source: str, key: str, id: str | None = None) -> Envelope:
-    return Envelope(id=id or str(uuid.uuid4()), source=source, type=type_, data=data, key=key)
+
+def new_event(type_: str, data: Model, *, source: str, key: str, id: str | None = None,
+              domain: str | None = None) -> Envelope:
+    return Envelope(id=id or str(uuid.uuid4()), source=source, type=type_, data=data, key=key, domain=domain)
 
 
 def encode(event: Envelope) -> tuple[bytes, bytes, Headers]:
@@ -61,6 +69,8 @@ def encode(event: Envelope) -> tuple[bytes, bytes, Headers]:
         headers.append(("ce_subject", event.subject.encode()))
     if event.sequence:
         headers.append(("ce_sequence", event.sequence.encode()))
+    if event.domain and event.domain != DEFAULT_DOMAIN:  # absent means the default
+        headers.append(("ce_domain", event.domain.encode()))
     return event.key.encode(), event.data.model_dump_json().encode(), headers
 
 
@@ -91,10 +101,13 @@ def decode(key: bytes | None, value: bytes | None, headers: Headers | None) -> E
     except ValidationError as exc:
         raise InvalidEvent(f"invalid {type_} data: {_short(exc)}") from exc
     time = _parse_time(attrs.get("ce_time"))
+    domain = attrs.get("ce_domain")
+    if domain is not None and not DOMAIN_PATTERN.match(domain):
+        raise InvalidEvent(f"ce_domain is not a routing domain name: {domain!r}")
     return Envelope(
         id=attrs["ce_id"], source=attrs["ce_source"], type=type_, data=data,
         key=(key or b"").decode(errors="replace"), time=time, subject=attrs.get("ce_subject"),
-        sequence=attrs.get("ce_sequence"),
+        sequence=attrs.get("ce_sequence"), domain=domain,
     )
 
 

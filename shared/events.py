@@ -6,6 +6,7 @@ generated from `EVENT_MODELS` (see shared/schemas.py) and a test fails when they
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
@@ -21,6 +22,10 @@ KeyId = Annotated[str, StringConstraints(min_length=1, max_length=128, pattern=r
 ChannelName = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,31}$")]
 Slug = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9_.\-]{0,63}$")]
 Level = Annotated[int, Field(ge=1, le=5)]
+# A routing domain (a center, a site, a tenant): one Redis hash tag, so no braces or dots.
+DOMAIN_PATTERN = re.compile(r"^[a-z0-9][a-z0-9\-]{0,31}$")
+DomainName = Annotated[str, StringConstraints(pattern=DOMAIN_PATTERN.pattern)]
+DEFAULT_DOMAIN = "default"
 
 VOICE, EMAIL, CHAT = "voice", "email", "chat"
 

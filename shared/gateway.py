@@ -24,6 +24,7 @@ from aiokafka import AIOKafkaConsumer
 from shared import consumer_loop, topics
 from shared.cloudevents import Envelope, new_event
 from shared.events import (
+    DEFAULT_DOMAIN,
     ContactCreated,
     ContactEnded,
     ContactUpdated,
@@ -45,6 +46,7 @@ class ChannelGateway:
         if not self.channel:
             raise TypeError("set `channel` on the gateway subclass")
         self.settings = settings
+        self.domain = getattr(settings, "domain", DEFAULT_DOMAIN)
         self.source = f"omniroute/{self.channel}-gateway"
         self.producer = make_producer(settings.kafka_bootstrap, request_timeout_ms=settings.kafka_request_timeout_ms)
         self.consumer: AIOKafkaConsumer | None = None
@@ -60,7 +62,7 @@ class ChannelGateway:
         await self.producer.start()
         if self.consumer:
             await self.consumer.start()
-            self._task = asyncio.create_task(consumer_loop.run(self.consumer, self.producer, self.handle, self.source))
+            self._task = asyncio.create_task(consumer_loop.run(self.consumer, self.producer, self._handle, self.source))
 
     async def stop(self) -> None:
         await cancel_tasks([self._task])
@@ -74,12 +76,16 @@ class ChannelGateway:
     def ready(self) -> bool:
         return self._task is None or (not self._task.done() and joined(self.consumer))
 
+    async def _handle(self, event: Envelope) -> None:
+        if event.routing_domain == self.domain:  # another domain's contacts are not ours
+            await self.handle(event)
+
     async def handle(self, event: Envelope) -> None:
-        """Override to react to routing and message events."""
+        """Override to react to routing and message events (of this gateway's domain)."""
 
     # -- producing: each returns once Kafka has acknowledged (acks=all) -----------
     async def emit(self, type_suffix: str, data, key: str) -> Envelope:
-        event = new_event(event_type(type_suffix), data, source=self.source, key=key)
+        event = new_event(event_type(type_suffix), data, source=self.source, key=key, domain=self.domain)
         await publish(self.producer, event)
         return event
 

@@ -1,4 +1,6 @@
 """Prometheus metrics shared by every service (no contact, agent or customer ids as labels).
+Queue figures carry the routing domain (`domain`) beside queue and channel: two domains
+may name their queues alike.
 
 Naming: `omniroute_` prefix, base units (seconds, ratios), `_total` for counters.
 Wait histograms have an edge at each default SLA threshold (policy.yaml: 20 s, 30 s,
@@ -21,36 +23,36 @@ CONTACTS_RECEIVED = Counter(
 )
 ROUTING_DECISIONS = Counter(
     "omniroute_routing_decisions_total", "Routing decisions: queued, offered, requeued",
-    ["queue", "channel", "decision"],
+    ["domain", "queue", "channel", "decision"],
 )
 TIME_TO_ROUTE = Histogram(
-    "omniroute_time_to_route_seconds", "From queued to the first offer", ["queue", "channel"], buckets=SLA_BUCKETS
+    "omniroute_time_to_route_seconds", "From queued to the first offer", ["domain", "queue", "channel"], buckets=SLA_BUCKETS
 )
 CONTACT_WAIT = Histogram(
-    "omniroute_contact_wait_seconds", "Wait until answered or abandoned", ["queue", "channel", "outcome"],
+    "omniroute_contact_wait_seconds", "Wait until answered or abandoned", ["domain", "queue", "channel", "outcome"],
     buckets=SLA_BUCKETS,
 )
 HANDLE_TIME = Histogram(
-    "omniroute_contact_handle_seconds", "Handle time of completed contacts", ["queue", "channel"],
+    "omniroute_contact_handle_seconds", "Handle time of completed contacts", ["domain", "queue", "channel"],
     buckets=SLA_BUCKETS,
 )
-OFFERS_ISSUED = Counter("omniroute_offers_issued_total", "Offers made to agents", ["queue", "channel"])
+OFFERS_ISSUED = Counter("omniroute_offers_issued_total", "Offers made to agents", ["domain", "queue", "channel"])
 OFFER_OUTCOMES = Counter(
     "omniroute_offer_outcomes_total", "Offer outcomes: accepted, declined, expired", ["outcome"]
 )
 ABANDONED = Counter(
     "omniroute_contacts_abandoned_total", "Contacts abandoned while waiting (short: under the short-abandon time)",
-    ["queue", "channel", "short"],
+    ["domain", "queue", "channel", "short"],
 )
 SLA_CONTACTS = Counter(
     "omniroute_sla_contacts_total", "Contacts that met or missed the SLA threshold (short abandons excluded)",
-    ["queue", "channel", "result"],
+    ["domain", "queue", "channel", "result"],
 )
 SURVEYS = Histogram(
-    "omniroute_survey_score", "CSAT scores (1-5) of post-contact surveys", ["queue", "channel"],
+    "omniroute_survey_score", "CSAT scores (1-5) of post-contact surveys", ["domain", "queue", "channel"],
     buckets=(1, 2, 3, 4, 5),
 )
-COMPLAINTS = Counter("omniroute_complaints_total", "Surveys flagged as complaints", ["queue", "channel"])
+COMPLAINTS = Counter("omniroute_complaints_total", "Surveys flagged as complaints", ["domain", "queue", "channel"])
 HANDLER_PAUSES = Counter(
     "omniroute_handler_pauses_total", "Event handling paused by a transient infrastructure failure, then retried",
     ["loop"])

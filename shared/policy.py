@@ -14,7 +14,7 @@ from typing import Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from shared.events import ChannelName, Level, Slug
+from shared.events import DEFAULT_DOMAIN, ChannelName, DomainName, Level, Slug
 
 Strategy = Literal["longest_idle", "most_skilled", "least_occupied", "round_robin"]
 
@@ -81,6 +81,7 @@ class Route(Strict):
 
 
 class Policy(Strict):
+    domain: DomainName = Field(default=DEFAULT_DOMAIN, description="The routing domain (center, site, tenant) it governs")
     channels: dict[ChannelName, ChannelPolicy]
     tiers: dict[Slug, float] = Field(description="Tier weight in seconds of waiting it is worth")
     default_tier: Slug = "basic"
@@ -202,6 +203,11 @@ def qualifications(policy: Policy, skills: dict[str, int]) -> list[dict]:
 
 
 DEFAULT_POLICY_FILE = Path(__file__).with_name("policy.yaml")
+
+
+def policy_files(path: Path) -> list[Path]:
+    """A policy file, or every `*.yaml` in a directory: one routing domain each."""
+    return sorted(path.glob("*.yaml")) if path.is_dir() else [path]
 
 
 def read_policy_file(path) -> tuple[str, Policy]:

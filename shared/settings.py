@@ -6,6 +6,8 @@ from typing import Literal
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from shared.events import DEFAULT_DOMAIN, DomainName
+
 
 class CommonSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="OMNIROUTE_", extra="ignore")
@@ -32,6 +34,13 @@ class CommonSettings(BaseSettings):
     # (desktop feed, chat and voice gateways), so a restart resumes from the committed
     # offset instead of missing what was published meanwhile. Distinct per replica.
     replica: str = Field(default_factory=socket.gethostname, pattern=r"^[A-Za-z0-9._-]{1,100}$")
+
+
+class GatewaySettings(CommonSettings):
+    # The routing domain (center, site, tenant) this gateway's contacts belong to: stamped
+    # on every event it publishes; routing events of other domains are not its business.
+    domain: DomainName = DEFAULT_DOMAIN
+
 
 # Development defaults for secrets. Every service refuses them with OMNIROUTE_ENV=production;
 # the survey secret is shared: the email gateway signs the links the router's page opens.

@@ -33,7 +33,9 @@ DEFAULT_STATE = infra.REPO / ".omniroute" / "cluster"
 REDIS_NODES, BROKERS = 6, 3
 
 
-def up(state_dir: Path | str = DEFAULT_STATE, timeout_s: float = 120.0) -> dict[str, str]:
+def up(state_dir: Path | str = DEFAULT_STATE, timeout_s: float = 120.0, kafka: bool = True) -> dict[str, str]:
+    """Start the Redis Cluster and (unless `kafka` is False: benchmarks that keep one
+    broker) the Kafka cluster; returns the OMNIROUTE_* addresses."""
     state = Path(state_dir).resolve()
     with infra._locked(state):
         saved = _healthy(state)
@@ -42,19 +44,20 @@ def up(state_dir: Path | str = DEFAULT_STATE, timeout_s: float = 120.0) -> dict[
         _down(state)
         infra._require("java", "redis-server", "redis-cli")
         redis_ports = _cluster_ports(REDIS_NODES)
-        kafka_ports = [infra._free_port() for _ in range(BROKERS)]
-        controller_ports = [infra._free_port() for _ in range(BROKERS)]
-        env = {
-            "OMNIROUTE_KAFKA_BOOTSTRAP": ",".join(f"127.0.0.1:{p}" for p in kafka_ports),
-            "OMNIROUTE_REDIS_URL": "redis+cluster://" + ",".join(f"127.0.0.1:{p}" for p in redis_ports),
-            "OMNIROUTE_TOPIC_REPLICATION": str(BROKERS),
-        }
+        kafka_ports = [infra._free_port() for _ in range(BROKERS if kafka else 0)]
+        controller_ports = [infra._free_port() for _ in kafka_ports]
+        env = {"OMNIROUTE_REDIS_URL": "redis+cluster://" + ",".join(f"127.0.0.1:{p}" for p in redis_ports)}
+        if kafka:
+            env |= {"OMNIROUTE_KAFKA_BOOTSTRAP": ",".join(f"127.0.0.1:{p}" for p in kafka_ports),
+                    "OMNIROUTE_TOPIC_REPLICATION": str(BROKERS)}
         try:
             for i, port in enumerate(redis_ports):
                 _start_redis(state, i, port)
-            _start_kafka(state, kafka_ports, controller_ports)
+            if kafka:
+                _start_kafka(state, kafka_ports, controller_ports)
             _create_redis_cluster(state, redis_ports, timeout_s)
-            asyncio.run(_topics(env, timeout_s))
+            if kafka:
+                asyncio.run(_topics(env, timeout_s))
         except BaseException:
             _down(state)
             raise
@@ -126,10 +129,11 @@ def _down(state: Path) -> None:
 
 def _healthy(state: Path) -> dict[str, str] | None:
     try:
-        env = json.loads((state / "infra.json").read_text())["env"]
+        saved = json.loads((state / "infra.json").read_text())
+        env, brokers = saved["env"], len(saved["kafka_ports"])
     except (OSError, ValueError, KeyError):
         return None
-    if len(pids(state, "redis")) < REDIS_NODES or len(pids(state, "kafka")) < BROKERS:
+    if len(pids(state, "redis")) < REDIS_NODES or len(pids(state, "kafka")) < brokers:
         return None
     return env
 

@@ -2,10 +2,10 @@
 
 from pydantic import model_validator
 
-from shared.settings import DEV_CHAT_SECRET, CommonSettings
+from shared.settings import DEV_CHAT_SECRET, GatewaySettings
 
 
-class ChatSettings(CommonSettings):
+class ChatSettings(GatewaySettings):
     chat_host: str = "127.0.0.1"
     chat_port: int = 8081
     # Signs conversation tokens; whoever knows it can open any conversation.

@@ -5,10 +5,10 @@ from pathlib import Path
 from pydantic import Field, field_validator, model_validator
 
 from shared.policy import DEFAULT_POLICY_FILE
-from shared.settings import DEV_SURVEY_SECRET, CommonSettings
+from shared.settings import DEV_SURVEY_SECRET, GatewaySettings
 
 
-class EmailSettings(CommonSettings):
+class EmailSettings(GatewaySettings):
     # HTTP: /healthz, /readyz, /metrics
     email_http_host: str = "127.0.0.1"
     email_http_port: int = 8082

@@ -5,15 +5,17 @@ composes and nothing else: behaviour lives in handlers, translation in entrypoin
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from aiokafka import AIOKafkaProducer
 
 from shared import topics
+from shared.events import DEFAULT_DOMAIN
 from shared.kafka import make_consumer, make_producer
 from shared.lifecycle import stop_within
 from shared.loops import Consumer, Loop, dead
-from shared.policy import read_policy_file
+from shared.policy import Policy, policy_files, read_policy_file
 from shared.redis_client import connect
 from shared.sockets import SocketHub
 
@@ -49,9 +51,10 @@ class RoutingService:
         return self.bus.deps
 
     async def start(self) -> None:
-        await self.bus.handle(SyncPolicy())
-        if self.deps.outbox is not None:
-            await self.deps.outbox.ensure_group()
+        for domain, deps in self.bus.domains.items():
+            await self.bus.within(domain).handle(SyncPolicy())
+            if deps.outbox is not None:
+                await deps.outbox.ensure_group()
         if self.producer is not None:
             await self.producer.start()
         for entrance in [*self.consumers.values(), *self.loops]:
@@ -77,10 +80,24 @@ class RoutingService:
         return {"ready": self.healthy() and (routing is None or routing.joined())}
 
 
+def read_policies(path: Path) -> dict[str, tuple[Path, Policy]]:
+    """The routing domains and their policies: one file, or a directory of them."""
+    found: dict[str, tuple[Path, Policy]] = {}
+    for file in policy_files(path):
+        policy = read_policy_file(file)[1]
+        if policy.domain in found:
+            raise ValueError(f"{file} and {found[policy.domain][0]} both govern routing domain {policy.domain!r}")
+        found[policy.domain] = (file, policy)
+    if not found:
+        raise ValueError(f"no policy (*.yaml) in {path}")
+    return found
+
+
 def bootstrap(settings: RouterSettings | None = None, *, store=None, publisher=None,
               kafka: bool = True) -> RoutingService:
     """Real adapters unless given. `kafka=False` builds the bus alone (no consumers,
-    producer or loops): what handler and route tests with a fake store run."""
+    producer or loops): what handler and route tests with a fake store run. Each routing
+    domain (a policy) gets its own dependencies over the shared connections."""
     settings = settings or RouterSettings()
     if store is None:
         store = RoutingStore(connect(settings), presence_timeout_ms=settings.presence_timeout_ms,
@@ -88,14 +105,19 @@ def bootstrap(settings: RouterSettings | None = None, *, store=None, publisher=N
     redis = getattr(store, "redis", None)  # a fake store has none: no outbox, no stats
     producer = make_producer(settings.kafka_bootstrap, request_timeout_ms=settings.kafka_request_timeout_ms) \
         if kafka else None
-    deps = RouterDeps(
-        settings=settings, store=store,
-        policy=PolicyState(policy=read_policy_file(settings.policy_file)[1], file=settings.policy_file),
-        publisher=publisher if publisher is not None else KafkaPublisher(producer), desks=SocketHub(), board=StatsBoard(),
-        outbox=OutboxRelay(redis, producer, settings.instance) if kafka and redis is not None else None,
-        stats=StatsStore(redis) if redis is not None else None, tz=ZoneInfo(settings.stats_timezone),
-    )
-    bus = MessageBus(deps, HANDLERS)
+    publisher = publisher if publisher is not None else KafkaPublisher(producer)
+    domains = {}
+    for domain, (file, policy) in read_policies(settings.policy_file).items():
+        domain_store = store if getattr(store, "domain", DEFAULT_DOMAIN) == domain else store.for_domain(domain)
+        domains[domain] = RouterDeps(
+            settings=settings, store=domain_store, policy=PolicyState(policy=policy, file=file),
+            publisher=publisher, desks=SocketHub(), board=StatsBoard(),
+            outbox=OutboxRelay(redis, producer, settings.instance, domain) if kafka and redis is not None else None,
+            stats=StatsStore(redis, domain) if redis is not None else None, tz=ZoneInfo(settings.stats_timezone),
+            domain=domain,
+        )
+    first = domains.get(DEFAULT_DOMAIN) or next(iter(domains.values()))
+    bus = MessageBus(first, HANDLERS, domains)
     service = RoutingService(settings=settings, bus=bus, producer=producer)
     if kafka:
         _add_entrances(service, settings, producer)
@@ -119,7 +141,11 @@ def _add_entrances(service: RoutingService, s: RouterSettings, producer: AIOKafk
     }
     lagging = {"router": (service.consumers["router"], s.router_group),
                "router-stats": (service.consumers["stats"], stats_group)}
-    service.loops = [
-        outbox_relay(bus), timer_loop(bus, s.timer_interval_ms), policy_watch(bus, s.policy_poll_ms),
-        report_loop(bus, s.stats_interval_ms, lagging),
-    ]
+    # Each domain's own loops (its outbox, timers, policy and report); the consumers'
+    # lag is recorded once, beside the first domain's report.
+    for domain in bus.domains:
+        own = bus.within(domain)
+        service.loops += [
+            outbox_relay(own), timer_loop(own, s.timer_interval_ms), policy_watch(own, s.policy_poll_ms),
+            report_loop(own, s.stats_interval_ms, lagging if own is bus else {}),
+        ]

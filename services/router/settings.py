@@ -3,9 +3,11 @@
 import os
 import socket
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, model_validator
 
+from shared.events import DomainName
 from shared.policy import DEFAULT_POLICY_FILE
 from shared.settings import DEV_ADMIN_TOKEN, DEV_SURVEY_SECRET, CommonSettings
 
@@ -14,6 +16,7 @@ class RouterSettings(CommonSettings):
     router_host: str = "127.0.0.1"
     router_port: int = 8080
     admin_token: str = DEV_ADMIN_TOKEN
+    # A policy file, or a directory of them (`*.yaml`): each governs the routing domain it names.
     policy_file: Path = DEFAULT_POLICY_FILE
     router_group: str = "omniroute-router"
     # Where a new consumer group starts: earliest so no contact is skipped on first start.
@@ -41,6 +44,9 @@ class RouterSettings(CommonSettings):
     stats_batch_ms: int = Field(default=250, ge=0)
     # Read-only token for supervisors (stats, staffing, ops page); the admin token works too.
     ops_token: str | None = None
+    # Per routing domain, JSON: {"acme": {"admin": "...", "ops": "..."}}; each acts on that
+    # domain only (the tokens above act on every domain, named by the Omniroute-Domain header).
+    domain_tokens: dict[DomainName, dict[Literal["admin", "ops"], str]] = Field(default_factory=dict)
     # Signs survey links; gateways minting links (shared.survey) need the same secret.
     survey_secret: str = DEV_SURVEY_SECRET
     survey_max_age_s: int = 30 * 86400

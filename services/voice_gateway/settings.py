@@ -4,12 +4,12 @@ from pathlib import Path
 
 from pydantic import Field
 
-from shared.settings import CommonSettings
+from shared.settings import GatewaySettings
 
 DEFAULT_DIALPLAN = Path(__file__).with_name("dialplan.yaml")
 
 
-class VoiceSettings(CommonSettings):
+class VoiceSettings(GatewaySettings):
     voice_http_host: str = "127.0.0.1"
     voice_http_port: int = 8083
     sip_host: str = "0.0.0.0"

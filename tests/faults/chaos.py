@@ -31,14 +31,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
+import yaml
 from aiokafka import AIOKafkaConsumer
 from aiokafka.errors import KafkaError
 
 from services.router.domain.invariants import Report
 from shared import topics
 from shared.cloudevents import InvalidEvent, decode, new_event
-from shared.events import ContactCreated, ContactEnded, Customer, event_type
+from shared.events import DEFAULT_DOMAIN, ContactCreated, ContactEnded, Customer, event_type
 from shared.kafka import make_producer, publish
+from shared.policy import DEFAULT_POLICY_FILE
 from tools.check_invariants import check
 
 REPO = Path(__file__).resolve().parents[2]
@@ -46,6 +48,15 @@ ADMIN = "chaos-admin-token"
 INTENTS = ("general", "billing", "technical")
 CHANNELS = ("chat", "chat", "email", "voice")
 SESSION_TIMEOUT_S = 10  # aiokafka's default consumer session timeout
+
+
+def _policies(folder: Path, domains: tuple[str, ...]) -> Path:
+    """The default policy once per domain."""
+    folder.mkdir(parents=True, exist_ok=True)
+    doc = yaml.safe_load(DEFAULT_POLICY_FILE.read_text())
+    for domain in domains:
+        (folder / f"{domain}.yaml").write_text(yaml.safe_dump({**doc, "domain": domain}))
+    return folder
 
 
 def _free_port() -> int:
@@ -78,16 +89,20 @@ class Tally:
 
 
 class Chaos:
-    def __init__(self, env: dict[str, str], infra_state: Path, logs: Path, infra_module):
+    def __init__(self, env: dict[str, str], infra_state: Path, logs: Path, infra_module,
+                 domains: tuple[str, ...] = (DEFAULT_DOMAIN,)):
         self.env, self.state, self.logs, self.infra = env, infra_state, logs, infra_module
+        self.domains = domains
+        if domains != (DEFAULT_DOMAIN,):  # one policy file per domain, the same queues
+            self.env = {**env, "OMNIROUTE_POLICY_FILE": str(_policies(logs / "policies", domains))}
         self.replicas: list[Replica] = []
         self.tally = Tally()
-        self.tokens: dict[str, dict] = {}
+        self.tokens: dict[tuple[str, str], dict] = {}  # (domain, agent id) -> its auth header
         self.rng = random.Random(7)
         self._tasks: set[asyncio.Task] = set()
         self._seen: set[str] = set()
         self.clients: dict[str, httpx.AsyncClient] = {}
-        self.offered_at: list[float] = []  # Unix time of each offer decided (time until routing resumes)
+        self.offered_at: dict[str, list[float]] = {d: [] for d in domains}  # per domain: when each offer was decided
 
     # -- replicas -----------------------------------------------------------------------
     def _spawn(self, r: Replica) -> None:
@@ -181,34 +196,35 @@ class Chaos:
             await http.aclose()
 
     async def staff(self, n: int) -> None:
+        """`n` agents, spread over the domains (the same ids in each)."""
         skills = {"support": 3, "billing": 3, "technical": 4}
-        admin = {"Authorization": f"Bearer {ADMIN}"}
         async with httpx.AsyncClient(base_url=self.replicas[0].url, timeout=10, trust_env=False) as http:
             for i in range(n):
-                aid = f"agent{i:02d}"
+                domain, aid = self.domains[i % len(self.domains)], f"agent{i // len(self.domains):02d}"
+                admin = {"Authorization": f"Bearer {ADMIN}", "Omniroute-Domain": domain}
                 r = await http.post("/v1/agents", headers=admin, json={
                     "id": aid, "name": aid, "skills": skills, "channels": ["chat", "email", "voice"],
                     "capacity": 100})
                 r.raise_for_status()
-                self.tokens[aid] = {"Authorization": f"Bearer {r.json()['token']}"}
-                (await http.post(f"/v1/agents/{aid}/login", headers=self.tokens[aid])).raise_for_status()
+                auth = self.tokens[(domain, aid)] = {"Authorization": f"Bearer {r.json()['token']}"}
+                (await http.post(f"/v1/agents/{aid}/login", headers=auth)).raise_for_status()
 
     def _spawn_task(self, coro) -> None:
         task = asyncio.create_task(coro)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
-    async def _on_offer(self, offer_id: str, agent_id: str) -> None:
+    async def _on_offer(self, offer_id: str, agent: tuple[str, str]) -> None:
         await asyncio.sleep(self.rng.uniform(0.05, 0.5))
-        auth = self.tokens[agent_id]
+        auth = self.tokens[agent]
         if self.rng.random() < 0.1:
             await self.call("POST", f"/v1/offers/{offer_id}/decline", auth, json={"reason": "busy"})
         else:
             await self.call("POST", f"/v1/offers/{offer_id}/accept", auth)
 
-    async def _on_assigned(self, contact_id: str, agent_id: str) -> None:
+    async def _on_assigned(self, contact_id: str, agent: tuple[str, str]) -> None:
         await asyncio.sleep(self.rng.uniform(0.3, 2.0))
-        await self.call("POST", f"/v1/contacts/{contact_id}/complete", self.tokens[agent_id],
+        await self.call("POST", f"/v1/contacts/{contact_id}/complete", self.tokens[agent],
                         json={"disposition": "chaos"})
 
     async def desktops(self, consumer: AIOKafkaConsumer) -> None:
@@ -219,12 +235,13 @@ class Chaos:
                 if e.id in self._seen:
                     continue  # at-least-once: a republished event
                 self._seen.add(e.id)
-                if e.type == event_type("offer.issued"):
-                    self.offered_at.append(e.time.timestamp())  # when the router decided (its clock)
-                if e.type == event_type("offer.issued") and e.data.agent_id in self.tokens:
-                    self._spawn_task(self._on_offer(e.data.offer_id, e.data.agent_id))
-                elif e.type == event_type("contact.assigned") and e.data.agent_id in self.tokens:
-                    self._spawn_task(self._on_assigned(e.data.contact_id, e.data.agent_id))
+                if e.type == event_type("offer.issued") and e.routing_domain in self.offered_at:
+                    self.offered_at[e.routing_domain].append(e.time.timestamp())  # the router's clock
+                agent = (e.routing_domain, getattr(e.data, "agent_id", ""))
+                if e.type == event_type("offer.issued") and agent in self.tokens:
+                    self._spawn_task(self._on_offer(e.data.offer_id, agent))
+                elif e.type == event_type("contact.assigned") and agent in self.tokens:
+                    self._spawn_task(self._on_assigned(e.data.contact_id, agent))
 
     # -- customers ----------------------------------------------------------------------
     async def customers(self, rate: float, seconds: float) -> None:
@@ -236,21 +253,22 @@ class Chaos:
                 cid = f"c-{uuid.uuid4().hex[:12]}"
                 data = ContactCreated(id=cid, channel=self.rng.choice(CHANNELS), intent=self.rng.choice(INTENTS),
                                       customer=Customer(id=f"cust-{self.rng.randrange(500)}", address="x"))
+                domain = self.rng.choice(self.domains)
                 await self._publish(producer, new_event(event_type("contact.created"), data,
-                                                        source="chaos", key=cid))
+                                                        source="chaos", key=cid, domain=domain))
                 self.tally.contacts += 1
                 if self.rng.random() < 0.05:  # the customer gives up
-                    self._spawn_task(self._leave(producer, cid))
+                    self._spawn_task(self._leave(producer, cid, domain))
                 await asyncio.sleep(self.rng.expovariate(rate))
         finally:
             while self._tasks:
                 await asyncio.sleep(0.1)
             await producer.stop()
 
-    async def _leave(self, producer, cid: str) -> None:
+    async def _leave(self, producer, cid: str, domain: str) -> None:
         await asyncio.sleep(self.rng.uniform(0.2, 3))
         await self._publish(producer, new_event(event_type("contact.ended"), ContactEnded(contact_id=cid),
-                                                source="chaos", key=cid))
+                                                source="chaos", key=cid, domain=domain))
 
     async def _publish(self, producer, event) -> None:
         while True:  # a gateway keeps an event until Kafka has it (the broker may be restarting)
@@ -317,8 +335,9 @@ async def settle(chaos: Chaos, timeout: float) -> Report:
     """Poll the checker until every invariant holds (in-flight work lands, stale outbox
     entries are claimed) or the deadline passes; the last report either way."""
     deadline = time.monotonic() + timeout
+    kafka, redis = chaos.env["OMNIROUTE_KAFKA_BOOTSTRAP"], chaos.env["OMNIROUTE_REDIS_URL"]
     while True:
-        report = await check(chaos.env["OMNIROUTE_KAFKA_BOOTSTRAP"], chaos.env["OMNIROUTE_REDIS_URL"])
+        report = Report.combined({d: await check(kafka, redis, domain=d) for d in chaos.domains})
         if report.ok and report.contacts >= chaos.tally.contacts or time.monotonic() > deadline:
             return report
         await asyncio.sleep(3)
@@ -348,12 +367,13 @@ def main() -> int:
     p.add_argument("--agents", type=int, default=20)
     p.add_argument("--rate", type=float, default=10, help="contacts per second")
     p.add_argument("--kills", type=int, default=40)
+    p.add_argument("--domains", default=DEFAULT_DOMAIN, help="routing domains, comma-separated (one policy each)")
     args = p.parse_args()
     state, logs = REPO / ".omniroute" / "chaos-infra", REPO / ".omniroute" / "chaos-logs"
     logs.mkdir(parents=True, exist_ok=True)
     infra = local_infra_module()
     with own_infra(infra, state) as env:
-        chaos = Chaos({**os.environ, **env}, state, logs, infra)
+        chaos = Chaos({**os.environ, **env}, state, logs, infra, tuple(args.domains.split(",")))
         try:
             report = asyncio.run(run(chaos, replicas=args.replicas, agents=args.agents, rate=args.rate,
                                      seconds=args.seconds, kills=args.kills))

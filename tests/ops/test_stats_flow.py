@@ -168,10 +168,11 @@ async def test_metrics_are_valid_prometheus_and_count_the_scenario(h, clock):
     text = await until(scraped, 20, what="consumer lag in /metrics")
     lint = subprocess.run(["promtool", "check", "metrics"], input=text.encode(), capture_output=True, timeout=30)
     assert lint.returncode == 0, lint.stdout.decode() + lint.stderr.decode()
-    assert 'omniroute_contacts_waiting{channel="chat",queue="support"} 0.0' in text
-    assert 'omniroute_sla_target_ratio{channel="chat",queue="support"} 0.8' in text
-    assert 'omniroute_agents{state="available"} 1.0' in text
-    assert 'omniroute_contact_wait_seconds_bucket{channel="chat",le="60.0",outcome="answered",queue="support"}' in text
+    assert 'omniroute_contacts_waiting{channel="chat",domain="default",queue="support"} 0.0' in text
+    assert 'omniroute_sla_target_ratio{channel="chat",domain="default",queue="support"} 0.8' in text
+    assert 'omniroute_agents{domain="default",state="available"} 1.0' in text
+    assert ('omniroute_contact_wait_seconds_bucket{channel="chat",domain="default",le="60.0",outcome="answered",'
+            'queue="support"}') in text
     typed = {_family(n) for n in re.findall(r"^# TYPE (\S+)", text, re.M)}
     assert _dashboard_and_rule_metrics() <= typed, _dashboard_and_rule_metrics() - typed
     for needle in ("contact", "cust-", "ann"):  # no ids as label values

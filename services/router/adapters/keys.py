@@ -10,12 +10,11 @@ from __future__ import annotations
 
 import re
 
-from shared.events import EVENT_MODELS
+from shared.events import DEFAULT_DOMAIN, EVENT_MODELS
 
 PREFIX = "or"
 # A routing domain is the unit of atomicity: all its keys share one hash tag, so every
 # transition is one script in one Redis Cluster slot, and domains spread over the cluster.
-DEFAULT_DOMAIN = "default"
 
 # name -> template after the domain's prefix; `{param}`s are the parts a key is rendered from.
 TEMPLATES: dict[str, str] = {
@@ -78,9 +77,9 @@ def script_keys(domain: str = DEFAULT_DOMAIN) -> list[str]:
     return [constant(n, domain) for n in CONSTANTS]
 
 
+# The default domain's fixed keys, for tools and tests that look at one domain.
 TIMERS, OUTBOX, CLOCK = constant("timers"), constant("outbox"), constant("clock")
 AGENTS, POLICY = constant("agents"), constant("policy")
-POLICY_DOC, POLICY_VERSION = constant("policy_doc"), constant("policy_version")
 
 
 def _lua_function(name: str, template: str) -> str:

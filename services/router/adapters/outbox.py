@@ -22,31 +22,36 @@ from shared.kafka import dead_letter_headers
 from shared.ordering import sequence_of
 
 from ..domain import SOURCE
-from .keys import OUTBOX
+from . import keys
 
 GROUP = "relay"
 CLAIM_IDLE_MS = 30_000
 logger = log.get("router.outbox")
 
 
-def envelope_from_entry(entry_id: str, fields: dict[bytes, bytes]) -> Envelope:
+def envelope_from_entry(entry_id: str, fields: dict[bytes, bytes], domain: str = keys.DEFAULT_DOMAIN) -> Envelope:
     type_ = fields[b"type"].decode()
     model = EVENT_MODELS[type_][0]
     data = model.model_validate(json.loads(fields[b"data"]))
     time = datetime.fromtimestamp(int(fields[b"time"]) / 1000, UTC)
-    return Envelope(id=f"rt-{entry_id}", source=SOURCE, type=type_, data=data,
-                    key=fields[b"key"].decode(), time=time, sequence=sequence_of(entry_id))
+    # Entry ids are per stream: another domain's id is named apart (consumers dedupe on it).
+    event_id = f"rt-{entry_id}" if domain == keys.DEFAULT_DOMAIN else f"rt-{domain}-{entry_id}"
+    return Envelope(id=event_id, source=SOURCE, type=type_, data=data, key=fields[b"key"].decode(),
+                    time=time, sequence=sequence_of(entry_id), domain=domain)
 
 
 class OutboxRelay:
-    def __init__(self, redis: Redis, producer: AIOKafkaProducer, consumer: str):
-        self.redis, self.producer, self.consumer = redis, producer, consumer
+    """Relays one domain's outbox stream."""
+
+    def __init__(self, redis: Redis, producer: AIOKafkaProducer, consumer: str, domain: str = keys.DEFAULT_DOMAIN):
+        self.redis, self.producer, self.consumer, self.domain = redis, producer, consumer, domain
+        self.stream = keys.constant("outbox", domain)
         self._unsure = True  # our pending entries may hold unpublished events
         self._claimed_at = 0.0
 
     async def ensure_group(self) -> None:
         try:
-            await self.redis.xgroup_create(OUTBOX, GROUP, id="0", mkstream=True)
+            await self.redis.xgroup_create(self.stream, GROUP, id="0", mkstream=True)
         except ResponseError as exc:
             if "BUSYGROUP" not in str(exc):
                 raise
@@ -67,7 +72,7 @@ class OutboxRelay:
         # Deleted first: a crash in between leaves a pending id without an entry, which
         # the next pending read meets with no fields and acknowledges.
         async with self.redis.pipeline(transaction=False) as pipe:  # one round trip
-            await pipe.xdel(OUTBOX, *ids).xack(OUTBOX, GROUP, *ids).execute()
+            await pipe.xdel(self.stream, *ids).xack(self.stream, GROUP, *ids).execute()
         self._unsure = False
         return len(ids)
 
@@ -78,17 +83,17 @@ class OutboxRelay:
         if now - self._claimed_at < CLAIM_IDLE_MS / 3000:
             return
         self._claimed_at = now
-        found = await self.redis.xautoclaim(OUTBOX, GROUP, self.consumer, CLAIM_IDLE_MS, start_id="0-0", count=500)
+        found = await self.redis.xautoclaim(self.stream, GROUP, self.consumer, CLAIM_IDLE_MS, start_id="0-0", count=500)
         if len(found) > 1 and found[1]:  # [next start, claimed entries, deleted ids]
             self._unsure = True
 
     async def _read(self, start: str, block_ms: int | None):
-        res = await self.redis.xreadgroup(GROUP, self.consumer, {OUTBOX: start}, count=200, block=block_ms)
+        res = await self.redis.xreadgroup(GROUP, self.consumer, {self.stream: start}, count=200, block=block_ms)
         return res[0][1] if res else []
 
     async def _send(self, entry_id: str, fields: dict[bytes, bytes]):
         try:
-            event = envelope_from_entry(entry_id, fields)
+            event = envelope_from_entry(entry_id, fields, self.domain)
         except (KeyError, ValidationError, ValueError) as exc:
             # A contract bug must not block the relay: keep the entry's bytes for inspection.
             logger.error("outbox_entry_invalid", entry=entry_id, error=str(exc))

@@ -24,35 +24,60 @@ from importlib import resources
 from redis.asyncio import Redis
 
 from shared.cloudevents import Envelope
-from shared.events import event_type
+from shared.events import DEFAULT_DOMAIN, event_type
 
 from ..domain.ops import stats, windows
 
-P = "st:{default}:"  # one hash tag: a batch's writes are one script in one cluster slot
-AGENTS = P + "agents"  # hash agent id -> json {state, since, work}
-AGENT_COUNTS = P + "agentstates"  # hash state (busy: available with work) -> agents
-OFFSETS = P + "offsets"  # hash topic:partition -> last projected offset
-SEEN = P + "seen"  # zset event id -> when projected (a short window)
 SEEN_KEEP_MS = 120_000  # a republished outbox entry arrives within the relay's claim time
 OPEN_KINDS = ("available", "wrapup", "work")  # open intervals whose time the report adds
 SURVEY_TTL_S = windows.DAY_TTL_S * 4
 ASSIGNED = event_type("contact.assigned")
 
 
-def k_contact(cid: str) -> str:
-    return f"{P}c:{cid}"
+@dataclass(frozen=True)
+class StatsKeys:
+    """One domain's stats keys: one hash tag, so a batch's writes are one script in one
+    cluster slot."""
+
+    prefix: str
+
+    @classmethod
+    def of(cls, domain: str = DEFAULT_DOMAIN) -> StatsKeys:
+        return cls(f"st:{{{domain}}}:")
+
+    @property
+    def agents(self) -> str:  # hash agent id -> json {state, since, work}
+        return self.prefix + "agents"
+
+    @property
+    def agent_counts(self) -> str:  # hash state (busy: available with work) -> agents
+        return self.prefix + "agentstates"
+
+    @property
+    def offsets(self) -> str:  # hash topic:partition -> last projected offset
+        return self.prefix + "offsets"
+
+    @property
+    def seen(self) -> str:  # zset event id -> when projected (a short window)
+        return self.prefix + "seen"
+
+    def contact(self, cid: str) -> str:
+        return f"{self.prefix}c:{cid}"
+
+    def bucket(self, bucket: str) -> str:
+        return f"{self.prefix}b:{bucket}"
+
+    def wait(self, q: str, ch: str) -> str:
+        return f"{self.prefix}wait:{q}:{ch}"
+
+    def open(self, kind: str, part: str) -> str:
+        return f"{self.prefix}open:{kind}:{part}"
+
+    def survey(self, contact_id: str) -> str:
+        return f"{self.prefix}survey:{contact_id}"
 
 
-def k_bucket(bucket: str) -> str:
-    return f"{P}b:{bucket}"
-
-
-def k_wait(q: str, ch: str) -> str:
-    return f"{P}wait:{q}:{ch}"
-
-
-def k_open(kind: str, part: str) -> str:
-    return f"{P}open:{kind}:{part}"
+OFFSETS = StatsKeys.of().offsets  # the default domain's, for tests and tools
 
 
 def bucket_ttl(bucket: str) -> int:
@@ -79,6 +104,7 @@ class Record:
 class Batch:
     """A batch's projection state (read once) and everything it changes (written once)."""
 
+    keys: StatsKeys
     contacts: dict[str, dict | None]
     agents: dict[str, dict | None]
     buckets: dict[str, dict[str, int]] = field(default_factory=lambda: defaultdict(lambda: defaultdict(int)))
@@ -165,18 +191,18 @@ class Batch:
                          offer={"queue": offer[0], "channel": offer[1]} if offer else None)
 
     def payload(self, offsets: dict[str, tuple[int, int]], seen: list[str], now_ms: int) -> str:
-        waiting = [[k_wait(q, ch), cid, None if since is None else str(since)]
+        waiting = [[self.keys.wait(q, ch), cid, None if since is None else str(since)]
                    for (q, ch, cid), since in self.waiting.items()]
         return json.dumps({
             "offsets": {tp: [str(first), str(last)] for tp, (first, last) in offsets.items()},
-            "buckets": [[k_bucket(b), bucket_ttl(b), dict(f)] for b, f in self.buckets.items()],
-            "contacts": [[k_contact(c), json.dumps(self.contacts[c])] for c in self.dirty_contacts
+            "buckets": [[self.keys.bucket(b), bucket_ttl(b), dict(f)] for b, f in self.buckets.items()],
+            "contacts": [[self.keys.contact(c), json.dumps(self.contacts[c])] for c in self.dirty_contacts
                          if self.contacts.get(c) is not None],
             "contact_ttl": windows.DAY_TTL_S,
             "waiting": waiting,
             "agents": [[a, json.dumps(self.agents[a])] for a in self.dirty_agents],
             "counts": [[state, str(n)] for state, n in self.counts.items() if n],
-            "open": [[k_open(kind, "n"), k_open(kind, "s"), str(minute), str(n), str(s)]
+            "open": [[self.keys.open(kind, "n"), self.keys.open(kind, "s"), str(minute), str(n), str(s)]
                      for (kind, minute), (n, s) in self.open.items() if n or s],
             "seen": seen, "now": str(now_ms), "seen_before": str(now_ms - SEEN_KEEP_MS),
         })
@@ -187,8 +213,10 @@ class Conflict(Exception):
 
 
 class StatsStore:
-    def __init__(self, redis: Redis):
-        self.redis = redis
+    """One domain's service-level aggregates."""
+
+    def __init__(self, redis: Redis, domain: str = DEFAULT_DOMAIN):
+        self.redis, self.keys = redis, StatsKeys.of(domain)
         lua = resources.files("services.router.adapters.lua").joinpath("stats_apply.lua").read_text()
         self._apply = redis.register_script(lua)
 
@@ -203,10 +231,10 @@ class StatsStore:
         cids = sorted({cid for cid, _, _ in wanted if cid})
         async with self.redis.pipeline(transaction=False) as pipe:
             tps = sorted({r.partition for r in records})
-            pipe.hmget(OFFSETS, tps).zmscore(SEEN, ids)
+            pipe.hmget(self.keys.offsets, tps).zmscore(self.keys.seen, ids)
             # MGET beside the pipeline (a cluster pipeline takes no multi-key command): one
             # slot (the `st:` hash tag), so one command, in the same round trip.
-            read, values = await asyncio.gather(pipe.execute(), self._mget([k_contact(c) for c in cids]))
+            read, values = await asyncio.gather(pipe.execute(), self._mget([self.keys.contact(c) for c in cids]))
         done = {tp: int(v) for tp, v in zip(tps, read[0], strict=True) if v is not None}
         for tp, high in (highwater or {}).items():
             if done.get(tp, -1) > high:  # the topic was recreated: its offsets started again
@@ -216,7 +244,7 @@ class StatsStore:
                                                       if r.event.type == ASSIGNED}
         aids |= {c["work"]["agent"] for c in contacts.values() if c and c.get("work")}
         agents = await self._agents(sorted(aids))
-        batch, seen, out, offsets = Batch(contacts=contacts, agents=agents), [], [], {}
+        batch, seen, out, offsets = Batch(keys=self.keys, contacts=contacts, agents=agents), [], [], {}
         fresh_ids = set()
         for r, event_id, score, (cid, aid, oid) in zip(records, ids, read[1], wanted, strict=True):
             if r.offset <= done.get(r.partition, -1):
@@ -234,7 +262,8 @@ class StatsStore:
             out.append((r.event, ctx, at))
         if not offsets:
             return []
-        if not await self._apply(keys=[OFFSETS, AGENTS, AGENT_COUNTS, SEEN], args=[batch.payload(offsets, seen, now_ms)]):
+        k = self.keys
+        if not await self._apply(keys=[k.offsets, k.agents, k.agent_counts, k.seen], args=[batch.payload(offsets, seen, now_ms)]):
             raise Conflict("another replica projected these offsets")
         return out
 
@@ -244,15 +273,15 @@ class StatsStore:
     async def _agents(self, aids: list[str]) -> dict[str, dict | None]:
         if not aids:
             return {}
-        found = await self.redis.hmget(AGENTS, aids)
+        found = await self.redis.hmget(self.keys.agents, aids)
         return {a: json.loads(v) if v else None for a, v in zip(aids, found, strict=True)}
 
     # -- reads ------------------------------------------------------------------------
     async def buckets(self, pairs: list[tuple[str, str]], now_ms: int, day: str) -> dict:
         """{(q, ch): (15-minute Totals, today Totals)} for every pair: one MGET."""
         minutes = windows.recent_minutes(now_ms)
-        names = [k_bucket(f"m:{m}:{q}:{ch}") for q, ch in pairs for m in minutes]
-        names += [k_bucket(f"d:{day}:{q}:{ch}") for q, ch in pairs]
+        names = [self.keys.bucket(f"m:{m}:{q}:{ch}") for q, ch in pairs for m in minutes]
+        names += [self.keys.bucket(f"d:{day}:{q}:{ch}") for q, ch in pairs]
         raw = [json.loads(v) if v else {} for v in await self.redis.mget(names)] if names else []
         out, per = {}, len(minutes)
         for i, pair in enumerate(pairs):
@@ -266,8 +295,8 @@ class StatsStore:
         """{(q, ch): (contacts waiting, enqueue time of the longest waiting)}."""
         pipe = self.redis.pipeline(transaction=False)
         for q, ch in pairs:
-            pipe.zcard(k_wait(q, ch))
-            pipe.zrange(k_wait(q, ch), 0, 0, withscores=True)
+            pipe.zcard(self.keys.wait(q, ch))
+            pipe.zrange(self.keys.wait(q, ch), 0, 0, withscores=True)
         raw = await pipe.execute()
         out = {}
         for i, pair in enumerate(pairs):
@@ -278,9 +307,9 @@ class StatsStore:
     async def live(self) -> stats.Live:
         """Agents by state and the open intervals' per-minute sums, in one round trip."""
         async with self.redis.pipeline(transaction=False) as pipe:
-            pipe.hgetall(AGENT_COUNTS)
+            pipe.hgetall(self.keys.agent_counts)
             for kind in OPEN_KINDS:
-                pipe.hgetall(k_open(kind, "n")).hgetall(k_open(kind, "s"))
+                pipe.hgetall(self.keys.open(kind, "n")).hgetall(self.keys.open(kind, "s"))
             raw = await pipe.execute()
         counts = {k.decode(): int(v) for k, v in raw[0].items()}
         opened = {}
@@ -291,7 +320,7 @@ class StatsStore:
 
     async def claim_survey(self, contact_id: str) -> bool:
         """One survey per contact: True for the first submission only."""
-        return bool(await self.redis.set(f"{P}survey:{contact_id}", 1, nx=True, ex=SURVEY_TTL_S))
+        return bool(await self.redis.set(self.keys.survey(contact_id), 1, nx=True, ex=SURVEY_TTL_S))
 
     async def release_survey(self, contact_id: str) -> None:
-        await self.redis.delete(f"{P}survey:{contact_id}")
+        await self.redis.delete(self.keys.survey(contact_id))

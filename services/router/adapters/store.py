@@ -20,7 +20,6 @@ from shared.transcripts import TranscriptStore
 from ..domain.errors import PolicyConflict
 from ..domain.records import AgentRecord, ContactRecord, OfferRecord
 from . import keys
-from .keys import key
 
 SCRIPTS = (
     "enqueue_contact", "upsert_agent", "set_agent_state", "accept_offer",
@@ -53,17 +52,25 @@ def token_hash(token: str) -> str:
 
 
 class RoutingStore:
+    """The routing state of one domain (every key under its hash tag)."""
+
     def __init__(self, redis: Redis, now_ms=None, presence_timeout_ms: int = 30_000,
-                 dedupe_ttl_s: int = DEDUPE_TTL_S, retention_s: int = RETENTION_S):
-        self.redis = redis
-        self._keys = keys.script_keys()  # every script declares the domain's fixed keys
+                 dedupe_ttl_s: int = DEDUPE_TTL_S, retention_s: int = RETENTION_S,
+                 domain: str = keys.DEFAULT_DOMAIN):
+        self.redis, self.domain = redis, domain
+        self._keys = keys.script_keys(domain)  # every script declares the domain's fixed keys
         self._now_ms = now_ms  # tests inject a clock; production uses Redis TIME
         self.presence_timeout_ms = presence_timeout_ms  # armed at login and by heartbeats
-        self.retention_s = retention_s
+        self.dedupe_ttl_s, self.retention_s = dedupe_ttl_s, retention_s
         self._scripts = {n: redis.register_script(script_source(n, dedupe_ttl_s, retention_s)) for n in SCRIPTS}
         self._install = redis.register_script(script_source("install_policy"))
         self.transcripts = TranscriptStore(redis, keys.PREFIX)
         self._token_owners: dict[str, str] = {}
+
+    def for_domain(self, domain: str) -> RoutingStore:
+        """Another domain's state, on the same connections and settings."""
+        return RoutingStore(self.redis, self._now_ms, self.presence_timeout_ms, self.dedupe_ttl_s,
+                            self.retention_s, domain)
 
     async def _run(self, name: str, *args: Any) -> str:
         now = "" if self._now_ms is None else str(int(self._now_ms()))
@@ -76,9 +83,14 @@ class RoutingStore:
     async def close(self) -> None:
         await self.redis.aclose()
 
-    @staticmethod
-    def dedupe_key(source: str, event_id: str) -> str:
-        return key("seen", source, event_id)
+    def key(self, name: str, *parts: object) -> str:
+        return keys.key(name, *parts, domain=self.domain)
+
+    def constant(self, name: str) -> str:
+        return keys.constant(name, self.domain)
+
+    def dedupe_key(self, source: str, event_id: str) -> str:
+        return self.key("seen", source, event_id)
 
     # -- policy -----------------------------------------------------------------
     async def install_policy(self, policy: Policy, source: str | None = None) -> int:
@@ -94,12 +106,12 @@ class RoutingStore:
         return int(result)
 
     async def policy_version(self) -> int:
-        return int(await self.redis.get(keys.POLICY_VERSION) or 0)
+        return int(await self.redis.get(self.constant("policy_version")) or 0)
 
     async def active_policy(self) -> tuple[int, Policy] | None:
         """The installed policy and its version (read together, so they match)."""
         async with self.redis.pipeline(transaction=True) as pipe:
-            version, doc = await pipe.get(keys.POLICY_VERSION).get(keys.POLICY_DOC).execute()
+            version, doc = await pipe.get(self.constant("policy_version")).get(self.constant("policy_doc")).execute()
         if doc is None:
             return None
         return int(version or 0), Policy.model_validate_json(doc)
@@ -132,11 +144,11 @@ class RoutingStore:
         return await self._run("complete_contact", contact_id, agent_id, disposition)
 
     async def get_contact(self, contact_id: str) -> ContactRecord | None:
-        raw = await self._hash(key("contact", contact_id))
+        raw = await self._hash(self.key("contact", contact_id))
         return ContactRecord.from_fields(contact_id, raw) if raw else None
 
     async def get_contacts(self, contact_ids: list[str]) -> list[ContactRecord | None]:
-        found = await self._hashes([key("contact", cid) for cid in contact_ids])
+        found = await self._hashes([self.key("contact", cid) for cid in contact_ids])
         return [ContactRecord.from_fields(cid, raw) if raw else None
                 for cid, raw in zip(contact_ids, found, strict=True)]
 
@@ -148,21 +160,21 @@ class RoutingStore:
         return await self._run("set_agent_state", agent_id, state, reason, str(self.presence_timeout_ms))
 
     async def get_agent(self, agent_id: str) -> AgentRecord | None:
-        raw = await self._hash(key("agent", agent_id))
+        raw = await self._hash(self.key("agent", agent_id))
         return AgentRecord.from_fields(agent_id, raw) if raw else None
 
     async def agent_ids(self) -> list[str]:
-        return sorted(m.decode() for m in await self.redis.smembers(keys.AGENTS))
+        return sorted(m.decode() for m in await self.redis.smembers(self.constant("agents")))
 
     async def register_agent_token(self, agent_id: str, token: str) -> None:
-        await self.redis.set(key("token", token_hash(token)), agent_id)
+        await self.redis.set(self.key("token", token_hash(token)), agent_id)
 
     async def agent_for_token(self, token: str) -> str | None:
         """Tokens never change owner, so a known one is answered from memory."""
         digest = token_hash(token)
         if digest in self._token_owners:
             return self._token_owners[digest]
-        aid = await self.redis.get(key("token", digest))
+        aid = await self.redis.get(self.key("token", digest))
         if aid is None:
             return None
         if len(self._token_owners) >= TOKENS_CACHED:
@@ -171,13 +183,13 @@ class RoutingStore:
         return aid.decode()
 
     async def pending_offers(self, agent_id: str) -> list[OfferRecord]:
-        ids = sorted(m.decode() for m in await self.redis.smembers(key("agent_offers", agent_id)))
-        found = await self._hashes([key("offer", i) for i in ids])
+        ids = sorted(m.decode() for m in await self.redis.smembers(self.key("agent_offers", agent_id)))
+        found = await self._hashes([self.key("offer", i) for i in ids])
         return [OfferRecord.from_fields(i, raw) for i, raw in zip(ids, found, strict=True)
                 if raw and raw["state"] == "pending"]
 
     async def agent_contacts(self, agent_id: str) -> list[str]:
-        return sorted(m.decode() for m in await self.redis.smembers(key("agent_contacts", agent_id)))
+        return sorted(m.decode() for m in await self.redis.smembers(self.key("agent_contacts", agent_id)))
 
     async def heartbeat(self, agent_id: str, timeout_ms: int | None = None) -> str:
         """Push the agent's presence timer back: one ZADD XX (the timer exists whenever the
@@ -185,7 +197,7 @@ class RoutingStore:
         TIME, so clock skew between the two moves a presence timeout by that much."""
         timeout = timeout_ms or self.presence_timeout_ms
         now = int(self._now_ms()) if self._now_ms is not None else now_ms()
-        if await self.redis.zadd(keys.TIMERS, {f"presence:{agent_id}": now + timeout}, xx=True, ch=True):
+        if await self.redis.zadd(self.constant("timers"), {f"presence:{agent_id}": now + timeout}, xx=True, ch=True):
             return "ok"
         return await self._run("heartbeat", agent_id, str(timeout))  # not armed, or same ms: it tells which
 
@@ -198,7 +210,7 @@ class RoutingStore:
         cells = [(q, s, ch) for q, qp in policy.queues.items() for s in range(len(qp.steps)) for ch in qp.channels]
         async with self.redis.pipeline(transaction=False) as pipe:
             for q, s, ch in cells:
-                pipe.scard(key("staff", q, s, ch)).zcard(key("pool", q, s, ch))
+                pipe.scard(self.key("staff", q, s, ch)).zcard(self.key("pool", q, s, ch))
             sizes = await pipe.execute()
         out = {(q, ch): {"staffed": 0, "available": 0} for q, qp in policy.queues.items() for ch in qp.channels}
         for i, (q, _, ch) in enumerate(cells):
@@ -209,7 +221,7 @@ class RoutingStore:
 
     # -- offers -----------------------------------------------------------------
     async def get_offer(self, offer_id: str) -> OfferRecord | None:
-        raw = await self._hash(key("offer", offer_id))
+        raw = await self._hash(self.key("offer", offer_id))
         return OfferRecord.from_fields(offer_id, raw) if raw else None
 
     async def accept_offer(self, offer_id: str, agent_id: str) -> str:
@@ -220,7 +232,7 @@ class RoutingStore:
 
     # -- timers -----------------------------------------------------------------
     async def due_timers(self, now_ms: int, limit: int = 100) -> list[str]:
-        due = await self.redis.zrangebyscore(keys.TIMERS, "-inf", now_ms, start=0, num=limit)
+        due = await self.redis.zrangebyscore(self.constant("timers"), "-inf", now_ms, start=0, num=limit)
         return [m.decode() for m in due]
 
     async def fire_timer(self, member: str) -> str:
@@ -234,14 +246,14 @@ class RoutingStore:
 
     # -- customers (CRM profile) and their history --------------------------------
     async def set_customer(self, customer_id: str, profile: dict[str, str]) -> None:
-        await self.redis.hset(key("customer", customer_id), mapping=profile)
+        await self.redis.hset(self.key("customer", customer_id), mapping=profile)
 
     async def get_customer(self, customer_id: str) -> dict | None:
-        return await self._hash(key("customer", customer_id))
+        return await self._hash(self.key("customer", customer_id))
 
     async def history(self, customer_id: str, limit: int = 10) -> list[tuple[str, float]]:
         """(contact id, at) newest first (enqueue_contact.lua records them)."""
-        found = await self.redis.zrevrange(key("customer_history", customer_id), 0, limit, withscores=True)
+        found = await self.redis.zrevrange(self.key("customer_history", customer_id), 0, limit, withscores=True)
         return [(m.decode(), at) for m, at in found]
 
     async def append_message(self, message: MessagePosted) -> bool:

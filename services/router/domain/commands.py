@@ -8,15 +8,18 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from shared.cloudevents import Envelope
+from shared.events import DEFAULT_DOMAIN
 from shared.policy import Policy
 
 
 @dataclass(frozen=True)
 class Caller:
-    """Who sends a message: an admin, or one agent (who acts only on their own work)."""
+    """Who sends a message: an admin, or one agent (who acts only on their own work), of
+    one routing domain."""
 
     admin: bool = False
     agent_id: str | None = None
+    domain: str = DEFAULT_DOMAIN
 
 
 ADMIN = Caller(admin=True)

@@ -27,3 +27,7 @@ class Invalid(RoutingError):
 
 class Unauthorized(RoutingError):
     pass
+
+
+class UnknownDomain(NotFound):
+    """No policy names this routing domain."""

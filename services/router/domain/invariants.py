@@ -72,6 +72,17 @@ class Report:
     def ok(self) -> bool:
         return not (self.lost or self.double_assigned or self.over_capacity or self.disagreements)
 
+    @classmethod
+    def combined(cls, reports: dict[str, Report]) -> Report:
+        """Several domains' reports as one, each finding named by its domain."""
+        out = cls()
+        for domain, r in reports.items():
+            out.contacts, out.events = out.contacts + r.contacts, out.events + r.events
+            out.finished, out.rejected = out.finished + r.finished, out.rejected + r.rejected
+            for kind in ("lost", "double_assigned", "over_capacity", "disagreements"):
+                getattr(out, kind).extend(f"{domain}: {finding}" for finding in getattr(r, kind))
+        return out
+
     def summary(self) -> str:
         return (f"{self.contacts} contacts ({self.finished} finished, {self.rejected} rejected), "
                 f"{self.events} events: {len(self.lost)} lost, {len(self.double_assigned)} double-assigned, "

@@ -6,8 +6,8 @@ from __future__ import annotations
 from shared.loops import Loop
 
 from ..domain.commands import SyncPolicy
-from ..messagebus import MessageBus
+from ..messagebus import MessageBus, named
 
 
 def policy_watch(bus: MessageBus, poll_ms: int) -> Loop:
-    return Loop("policy", lambda: bus.handle(SyncPolicy()), pause_s=poll_ms / 1000, pause_first=True)
+    return Loop(named("policy", bus), lambda: bus.handle(SyncPolicy()), pause_s=poll_ms / 1000, pause_first=True)

@@ -6,9 +6,9 @@ from __future__ import annotations
 from shared.loops import Loop
 
 from ..domain.commands import RelayOutbox
-from ..messagebus import MessageBus
+from ..messagebus import MessageBus, named
 
 
 def outbox_relay(bus: MessageBus) -> Loop:
     # Each step blocks in Redis up to half a second when there is nothing to publish.
-    return Loop("outbox-relay", lambda: bus.handle(RelayOutbox(claim_abandoned=True)), pause_s=0)
+    return Loop(named("outbox-relay", bus), lambda: bus.handle(RelayOutbox(claim_abandoned=True)), pause_s=0)

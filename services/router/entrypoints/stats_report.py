@@ -7,7 +7,7 @@ from shared import metrics
 from shared.loops import Consumer, Loop
 
 from ..domain.commands import RefreshStats
-from ..messagebus import MessageBus
+from ..messagebus import MessageBus, named
 
 
 def report_loop(bus: MessageBus, interval_ms: int, lagging: dict[str, tuple[Consumer, str]]) -> Loop:
@@ -18,4 +18,4 @@ def report_loop(bus: MessageBus, interval_ms: int, lagging: dict[str, tuple[Cons
         for service, (consumer, group) in lagging.items():
             await metrics.record_consumer_lag(consumer.consumer, service, group)
 
-    return Loop("ops-report", step, pause_s=interval_ms / 1000)
+    return Loop(named("ops-report", bus), step, pause_s=interval_ms / 1000)

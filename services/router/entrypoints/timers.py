@@ -6,7 +6,7 @@ from __future__ import annotations
 from shared.loops import Loop
 
 from ..domain.commands import DueTimers, FireTimer
-from ..messagebus import MessageBus
+from ..messagebus import MessageBus, named
 
 
 def timer_loop(bus: MessageBus, interval_ms: int) -> Loop:
@@ -14,4 +14,4 @@ def timer_loop(bus: MessageBus, interval_ms: int) -> Loop:
         for member in await bus.handle(DueTimers()):
             await bus.handle(FireTimer(member))
 
-    return Loop("timers", step, pause_s=interval_ms / 1000)
+    return Loop(named("timers", bus), step, pause_s=interval_ms / 1000)

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import hmac
-import secrets
-
 from shared.policy import qualifications
 
 from ..domain import commands as c
+from ..domain import tenancy
 from ..domain.errors import Conflict, Invalid, NotFound, Unauthorized
 from ..domain.records import AgentRecord, OfferRecord
 from .access import raise_for, require_agent
@@ -21,12 +19,20 @@ OFFER_REFUSALS = {
 
 
 async def authenticate(msg: c.Authenticate, deps: RouterDeps) -> c.Caller:
-    if hmac.compare_digest(msg.token.encode(), deps.settings.admin_token.encode()):  # bytes: any token
-        return c.ADMIN
+    """The caller behind a token, acting on this bus's domain (403 if the token is
+    another domain's)."""
+    s, domain = deps.settings, deps.domain
+    if tenancy.same(msg.token, s.admin_token):
+        return c.Caller(admin=True, domain=domain)
+    owner = tenancy.scoped_domain(msg.token, s.domain_tokens, ("admin",))
+    if owner is not None:
+        tenancy.check_scope(owner, domain)
+        return c.Caller(admin=True, domain=domain)
+    tenancy.check_scope(tenancy.agent_token_domain(msg.token), domain)
     agent_id = await deps.store.agent_for_token(msg.token)
     if agent_id is None:
         raise Unauthorized("invalid token")
-    return c.Caller(agent_id=agent_id)
+    return c.Caller(agent_id=agent_id, domain=domain)
 
 
 def _profile(deps: RouterDeps, p: c.AgentProfile) -> dict:
@@ -50,7 +56,7 @@ async def create_agent(msg: c.CreateAgent, deps: RouterDeps) -> str:
     if await deps.store.get_agent(msg.agent_id):
         raise Conflict(f"agent {msg.agent_id!r} already exists")
     await deps.store.upsert_agent(msg.agent_id, _profile(deps, msg.profile))
-    token = secrets.token_urlsafe(24)
+    token = tenancy.mint_agent_token(deps.domain)
     await deps.store.register_agent_token(msg.agent_id, token)
     return token
 

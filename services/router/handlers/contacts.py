@@ -143,7 +143,7 @@ async def post_agent_message(msg: c.PostAgentMessage, deps: RouterDeps) -> Messa
         sender="agent", author=agent.name if agent else contact.agent, text=msg.text,
     )
     await deps.publisher.publish(new_event(event_type("message.posted"), message, source=SOURCE,
-                                           key=message.conversation_id))
+                                           key=message.conversation_id, domain=deps.domain))
     return message
 
 

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from zoneinfo import ZoneInfo
 
 from shared.cloudevents import Envelope
+from shared.events import DEFAULT_DOMAIN
 from shared.policy import Policy
 
 if TYPE_CHECKING:  # the real adapters, named for readers and type checkers only
@@ -45,6 +46,8 @@ class PolicyState:
 
 @dataclass
 class RouterDeps:
+    """What one routing domain's handlers work with (each domain has its own)."""
+
     settings: RouterSettings
     store: RoutingStore
     policy: PolicyState
@@ -54,3 +57,4 @@ class RouterDeps:
     stats: StatsStore | None = None
     board: StatsBoard | None = None
     tz: ZoneInfo = field(default_factory=lambda: ZoneInfo("UTC"))
+    domain: str = DEFAULT_DOMAIN

@@ -9,7 +9,7 @@ from shared import logging as log
 from shared.policy import read_policy_file
 
 from ..domain import commands as c
-from ..domain.errors import PolicyConflict
+from ..domain.errors import Invalid, PolicyConflict
 from .deps import PolicyState, RouterDeps
 
 logger = log.get("router.policy")
@@ -27,6 +27,8 @@ async def get_policy(msg: c.GetPolicy, deps: RouterDeps) -> tuple[int, object]:
 async def apply_policy(msg: c.ApplyPolicy, deps: RouterDeps) -> int:
     """Install a validated policy for every replica and move agents to the pools it
     defines. Returns the new version (0: `source` is the file installed already)."""
+    if msg.policy.domain != deps.domain:
+        raise Invalid(f"domain: this policy names routing domain {msg.policy.domain!r}, not {deps.domain!r}")
     # Refused (PolicyConflict) inside the install itself when contacts still wait in a
     # queue, step or channel it drops: one atomic step, no window for a late arrival.
     version = await deps.store.install_policy(msg.policy, msg.source)
@@ -76,8 +78,8 @@ async def _install_file(state: PolicyState, deps: RouterDeps) -> None:
         try:
             await apply_policy(c.ApplyPolicy(from_file, source=digest), deps)
             state.file_hash = digest
-        except PolicyConflict as exc:
-            logger.error("policy_file_refused", error=str(exc))
+        except (PolicyConflict, Invalid) as exc:
+            logger.error("policy_file_refused", path=str(state.file), error=str(exc))
 
 
 async def due_timers(msg: c.DueTimers, deps: RouterDeps) -> list[str]:

@@ -3,7 +3,6 @@ channel, staffing advice), and the post-contact survey."""
 
 from __future__ import annotations
 
-import hmac
 from datetime import UTC, datetime
 
 from pydantic import ValidationError
@@ -15,7 +14,7 @@ from shared.survey import InvalidSurveyToken, verify
 
 from ..adapters import stats_metrics as metrics
 from ..adapters.stats_store import Record
-from ..domain import SOURCE
+from ..domain import SOURCE, tenancy
 from ..domain import commands as c
 from ..domain.errors import Conflict, Forbidden, Invalid
 from ..domain.ops import report, stats, windows
@@ -36,7 +35,7 @@ async def project_stats(msg: c.ProjectStats, deps: RouterDeps) -> int:
     done = await deps.stats.project(records, cfg, now_ms(), msg.highwater)
     deps.board.projected += len(records)
     for event, ctx, at in done:
-        metrics.observe(event.type, event.data, at, ctx, cfg)
+        metrics.observe(deps.domain, event.type, event.data, at, ctx, cfg)
     return len(done)
 
 
@@ -56,7 +55,7 @@ async def build_report(deps: RouterDeps) -> dict:
 
 async def refresh_stats(msg: c.RefreshStats, deps: RouterDeps) -> dict:
     snap = await build_report(deps)
-    metrics.COLLECTOR.snapshot = snap
+    metrics.COLLECTOR.post(deps.domain, snap)
     deps.board.post(snap)
     return snap
 
@@ -80,15 +79,20 @@ async def unsubscribe_stats(msg: c.UnsubscribeStats, deps: RouterDeps) -> None:
 
 
 async def is_supervisor(msg: c.IsSupervisor, deps: RouterDeps) -> bool:
-    allowed = [deps.settings.admin_token, deps.settings.ops_token]
-    return bool(msg.token) and any(t and hmac.compare_digest(msg.token.encode(), t.encode()) for t in allowed)
+    """An admin or ops token, deployment-wide or of this domain (403: another domain's)."""
+    s = deps.settings
+    if tenancy.same(msg.token, s.admin_token) or tenancy.same(msg.token, s.ops_token):
+        return True
+    owner = tenancy.scoped_domain(msg.token, s.domain_tokens, ("admin", "ops"))
+    tenancy.check_scope(owner, deps.domain)
+    return owner is not None
 
 
 # -- survey ------------------------------------------------------------------------------
 async def check_survey_link(msg: c.CheckSurveyLink, deps: RouterDeps) -> None:
     s = deps.settings
     try:
-        verify(s.survey_secret, msg.token, msg.contact_id, s.survey_max_age_s)
+        verify(s.survey_secret, msg.token, msg.contact_id, s.survey_max_age_s, deps.domain)
     except InvalidSurveyToken as exc:
         raise Forbidden(str(exc)) from exc
 
@@ -108,7 +112,8 @@ async def submit_survey(msg: c.SubmitSurvey, deps: RouterDeps) -> SurveySubmitte
         # with the router's clock, like every event the router's transitions emit.
         at = datetime.fromtimestamp(await deps.store.server_time_ms() / 1000, UTC)
         await deps.publisher.publish(Envelope(id=f"survey-{msg.contact_id}", source=SOURCE, key=msg.contact_id,
-                                              type=event_type("survey.submitted"), data=survey, time=at))
+                                              type=event_type("survey.submitted"), data=survey, time=at,
+                                              domain=deps.domain))
     except Exception:
         await deps.stats.release_survey(msg.contact_id)
         raise

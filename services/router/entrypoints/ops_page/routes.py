@@ -16,6 +16,7 @@ from fastapi.responses import FileResponse, HTMLResponse, JSONResponse
 from services.router.domain import commands as c
 from services.router.domain.errors import RoutingError
 from services.router.entrypoints.api.errors import status_of
+from shared.survey import survey_domain
 
 STATIC = Path(__file__).with_name("static")
 ASSETS = {"ops.js": "text/javascript", "ops.css": "text/css"}
@@ -36,6 +37,11 @@ async def ops_asset(asset: str) -> FileResponse:
     return FileResponse(STATIC / asset, media_type=ASSETS[asset])
 
 
+def _survey_bus(request: Request, token: str):
+    """The bus of the domain the link names (verified there)."""
+    return request.app.state.service.bus.within(survey_domain(token))
+
+
 def _page(title: str, body: str, code: int = 200) -> HTMLResponse:
     page = SURVEY_PAGE.substitute(title=html.escape(title), body=body)
     return HTMLResponse(page, status_code=code)
@@ -44,7 +50,7 @@ def _page(title: str, body: str, code: int = 200) -> HTMLResponse:
 @api.get("/survey/{contact_id}", response_class=HTMLResponse)
 async def survey_form(contact_id: str, request: Request, t: str = "") -> HTMLResponse:
     try:
-        await request.app.state.service.bus.handle(c.CheckSurveyLink(contact_id, t))
+        await _survey_bus(request, t).handle(c.CheckSurveyLink(contact_id, t))
     except RoutingError as exc:
         return _page("Survey link not valid", f"<p>{html.escape(str(exc))}</p>", status_of(exc))
     scores = "".join(
@@ -78,8 +84,9 @@ async def _answer(request: Request) -> tuple[dict, bool]:
 @api.post("/survey/{contact_id}")
 async def survey_submit(contact_id: str, request: Request):
     answer, wants_json = await _answer(request)
-    await request.app.state.service.bus.handle(c.SubmitSurvey(
-        contact_id, str(answer.get("t", "")), answer.get("score"), answer.get("comment", "") or "",
+    token = str(answer.get("t", ""))
+    await _survey_bus(request, token).handle(c.SubmitSurvey(
+        contact_id, token, answer.get("score"), answer.get("comment", "") or "",
         bool(answer.get("complaint"))))
     if wants_json:
         return JSONResponse({"status": "recorded"}, status_code=status.HTTP_201_CREATED)

@@ -15,8 +15,10 @@ from fastapi.responses import FileResponse
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from services.router.domain import commands as c
-from services.router.domain.errors import Forbidden, Unauthorized
+from services.router.domain.errors import Forbidden, NotFound, Unauthorized
 from services.router.messagebus import MessageBus
+
+from ..deps import bus_for
 
 api = APIRouter(tags=["desktop"])
 pages = APIRouter(include_in_schema=False)
@@ -72,8 +74,9 @@ async def _frame(ws: WebSocket) -> Frame:
         raise Refused(CLOSE_BAD_FRAME, "expected {\"type\": \"auth\"|\"heartbeat\"}") from None
 
 
-async def _open(ws: WebSocket, bus: MessageBus, agent_id: str) -> dict:
-    """The auth frame, then the agent's snapshot (their socket now gets pushes)."""
+async def _open(ws: WebSocket, agent_id: str) -> tuple[MessageBus, dict]:
+    """The auth frame, then the agent's snapshot (their socket now gets pushes), from the
+    bus of the token's domain."""
     try:
         first = await asyncio.wait_for(_frame(ws), AUTH_TIMEOUT_S)
     except TimeoutError:
@@ -81,8 +84,9 @@ async def _open(ws: WebSocket, bus: MessageBus, agent_id: str) -> dict:
     if first.type != "auth":
         raise Refused(CLOSE_BAD_FRAME, "the first frame must be auth")
     try:
-        return await bus.handle(c.OpenDesktop(agent_id, first.token, ws))
-    except Unauthorized as exc:
+        bus = bus_for(ws.app, first.token)
+        return bus, await bus.handle(c.OpenDesktop(agent_id, first.token, ws))
+    except (Unauthorized, NotFound) as exc:
         raise Refused(CLOSE_BAD_TOKEN, str(exc)) from None
     except Forbidden as exc:
         raise Refused(CLOSE_FORBIDDEN, str(exc)) from None
@@ -92,12 +96,10 @@ async def _open(ws: WebSocket, bus: MessageBus, agent_id: str) -> dict:
 async def stream(ws: WebSocket, agent_id: str) -> None:
     """First frame {"type":"auth","token":...}; then {"type":"heartbeat"} keeps the
     agent present. The server pushes only this agent's offers, contacts and messages."""
-    bus: MessageBus = ws.app.state.service.bus
     await ws.accept()
-    joined = False
+    bus: MessageBus | None = None
     try:
-        hello = await _open(ws, bus, agent_id)
-        joined = True
+        bus, hello = await _open(ws, agent_id)
         await ws.send_json(hello)
         while True:
             frame = await _frame(ws)
@@ -110,5 +112,5 @@ async def stream(ws: WebSocket, agent_id: str) -> None:
     except WebSocketDisconnect:
         pass
     finally:
-        if joined:
+        if bus is not None:
             await bus.handle(c.CloseDesktop(agent_id, ws))

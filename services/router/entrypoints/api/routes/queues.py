@@ -30,5 +30,8 @@ async def get_policy(bus: BusDep, _: AdminDep) -> ActivePolicy:
 @api.put("/policy", response_model=ActivePolicy)
 async def put_policy(body: Policy, bus: BusDep, _: AdminDep) -> ActivePolicy:
     """Validated like the policy file; in force at once here and on other replicas
-    within OMNIROUTE_POLICY_POLL_MS. Refused (409) if it would strand waiting contacts."""
+    within OMNIROUTE_POLICY_POLL_MS. Refused (409) if it would strand waiting contacts.
+    Without a `domain` it is the caller's domain's; naming another is a 422."""
+    if "domain" not in body.model_fields_set:
+        body = body.model_copy(update={"domain": bus.domain})
     return ActivePolicy(version=await bus.handle(c.ApplyPolicy(body)), policy=body)

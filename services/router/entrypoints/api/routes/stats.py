@@ -8,9 +8,9 @@ import asyncio
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 
 from services.router.domain import commands as c
-from services.router.messagebus import MessageBus
+from services.router.domain.errors import RoutingError
 
-from ..deps import SupervisorDep
+from ..deps import SupervisorDep, bus_for
 
 api = APIRouter(tags=["stats"])
 AUTH_TIMEOUT_S = 10
@@ -38,16 +38,23 @@ async def get_staffing(bus: SupervisorDep) -> dict:
 
 @api.websocket("/stats/stream")
 async def stream(ws: WebSocket) -> None:
-    """Send {"token": "..."} first (a token in the URL would end up in access logs);
-    then every report arrives as a JSON message, the first one at once."""
-    bus: MessageBus = ws.app.state.service.bus
+    """Send {"token": "...", "domain": "..." (optional)} first (a token in the URL would end
+    up in access logs); then every report arrives as a JSON message, the first one at once."""
     await ws.accept()
     try:
         hello = await asyncio.wait_for(ws.receive_json(), AUTH_TIMEOUT_S)
     except (TimeoutError, ValueError, WebSocketDisconnect):
         await ws.close(code=1008, reason="send {\"token\": ...} first")
         return
-    if not await bus.handle(c.IsSupervisor(hello.get("token") if isinstance(hello, dict) else None)):
+    hello = hello if isinstance(hello, dict) else {}
+    token, domain = hello.get("token"), hello.get("domain")
+    try:
+        bus = bus_for(ws.app, token if isinstance(token, str) else None, domain if isinstance(domain, str) else None)
+        supervisor = await bus.handle(c.IsSupervisor(token if isinstance(token, str) else None))
+    except RoutingError as exc:
+        await ws.close(code=1008, reason=str(exc))
+        return
+    if not supervisor:
         await ws.close(code=1008, reason="admin or ops token required")
         return
     reports = await bus.handle(c.SubscribeStats())
