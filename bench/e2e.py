@@ -31,13 +31,13 @@ import uuid
 from pathlib import Path
 
 import httpx
-import yaml
 from redis import Redis
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.e2e_memory import memory_report  # noqa: E402
+from tests.support.domains import policy_per_domain  # noqa: E402
 
 ADMIN = "bench-admin-token"
 TICK = os.sysconf("SC_CLK_TCK")
@@ -163,28 +163,19 @@ def gc_pauses(url: str) -> dict:
     return counts
 
 
-async def stats_latency(url: str, samples: int = 10) -> dict:
-    """GET /v1/stats and the ops page while the load runs: ms per answer."""
+async def stats_latency(url: str, domain: str, samples: int = 10) -> dict:
+    """GET /v1/stats (of one domain) and the ops page while the load runs: ms per answer."""
     ms, pages = [], []
     async with httpx.AsyncClient(base_url=url, timeout=10, trust_env=False) as http:
         for _ in range(samples):
             t = time.perf_counter()
-            r = await http.get("/v1/stats", headers={"Authorization": f"Bearer {ADMIN}"})
+            r = await http.get("/v1/stats", headers={"Authorization": f"Bearer {ADMIN}", "Omniroute-Domain": domain})
             ms.append((time.perf_counter() - t) * 1000 if r.status_code == 200 else float("inf"))
             t = time.perf_counter()
             r = await http.get("/ops")
             pages.append((time.perf_counter() - t) * 1000 if r.status_code == 200 else float("inf"))
             await asyncio.sleep(0.5)
     return {"stats_max_ms": round(max(ms), 1), "ops_page_max_ms": round(max(pages), 1)}
-
-
-def policies(folder: Path, domains: list[str]) -> Path:
-    """The default policy once per routing domain."""
-    folder.mkdir(parents=True, exist_ok=True)
-    doc = yaml.safe_load((ROOT / "shared" / "policy.yaml").read_text())
-    for domain in domains:
-        (folder / f"{domain}.yaml").write_text(yaml.safe_dump({**doc, "domain": domain}))
-    return folder
 
 
 def scenario(name: str, agents: int, rate: float, args, base_env: dict, redis: RedisNodes, logs: Path,
@@ -196,7 +187,7 @@ def scenario(name: str, agents: int, rate: float, args, base_env: dict, redis: R
            "OMNIROUTE_ROUTER_GROUP": f"bench-{uuid.uuid4().hex[:8]}", "OMNIROUTE_OFFSET_RESET": "latest",
            "OMNIROUTE_LOG_LEVEL": "WARNING"}
     if domains != ("default",):
-        env["OMNIROUTE_POLICY_FILE"] = str(policies(logs / "policies", list(domains)))
+        env["OMNIROUTE_POLICY_FILE"] = str(policy_per_domain(logs / "policies", domains))
     ports = [free_port() for _ in range(replicas)]
     urls = [f"http://127.0.0.1:{port}" for port in ports]
     url = urls[0]
@@ -243,7 +234,7 @@ def scenario(name: str, agents: int, rate: float, args, base_env: dict, redis: R
             crew.send("mark")
             cpu0, calls0, t0 = router_cpu(), redis.calls(), time.monotonic()
             relay_cpu0 = cpu_s(relay.p.pid)
-            probe = asyncio.run(stats_latency(url))
+            probe = asyncio.run(stats_latency(url, domains[0]))
             traffic.expect("window_end", args.duration + 120)
             cpu, calls, window = router_cpu() - cpu0, redis.calls(), time.monotonic() - t0
             relay_cpu = cpu_s(relay.p.pid) - relay_cpu0

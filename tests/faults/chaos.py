@@ -31,16 +31,21 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
-import yaml
 from aiokafka import AIOKafkaConsumer
 from aiokafka.errors import KafkaError
 
 from services.router.domain.invariants import Report
 from shared import topics
 from shared.cloudevents import InvalidEvent, decode, new_event
-from shared.events import DEFAULT_DOMAIN, ContactCreated, ContactEnded, Customer, event_type
+from shared.events import (
+    DEFAULT_DOMAIN,
+    ContactCreated,
+    ContactEnded,
+    Customer,
+    event_type,
+)
 from shared.kafka import make_producer, publish
-from shared.policy import DEFAULT_POLICY_FILE
+from tests.support.domains import policy_per_domain
 from tools.check_invariants import check
 
 REPO = Path(__file__).resolve().parents[2]
@@ -48,15 +53,6 @@ ADMIN = "chaos-admin-token"
 INTENTS = ("general", "billing", "technical")
 CHANNELS = ("chat", "chat", "email", "voice")
 SESSION_TIMEOUT_S = 10  # aiokafka's default consumer session timeout
-
-
-def _policies(folder: Path, domains: tuple[str, ...]) -> Path:
-    """The default policy once per domain."""
-    folder.mkdir(parents=True, exist_ok=True)
-    doc = yaml.safe_load(DEFAULT_POLICY_FILE.read_text())
-    for domain in domains:
-        (folder / f"{domain}.yaml").write_text(yaml.safe_dump({**doc, "domain": domain}))
-    return folder
 
 
 def _free_port() -> int:
@@ -94,7 +90,7 @@ class Chaos:
         self.env, self.state, self.logs, self.infra = env, infra_state, logs, infra_module
         self.domains = domains
         if domains != (DEFAULT_DOMAIN,):  # one policy file per domain, the same queues
-            self.env = {**env, "OMNIROUTE_POLICY_FILE": str(_policies(logs / "policies", domains))}
+            self.env = {**env, "OMNIROUTE_POLICY_FILE": str(policy_per_domain(logs / "policies", domains))}
         self.replicas: list[Replica] = []
         self.tally = Tally()
         self.tokens: dict[tuple[str, str], dict] = {}  # (domain, agent id) -> its auth header

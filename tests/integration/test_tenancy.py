@@ -7,15 +7,14 @@ from __future__ import annotations
 import uuid
 
 import pytest
-import yaml
 
 from services.router.adapters.keys import key
 from shared import topics
 from shared.cloudevents import new_event
 from shared.events import ContactCreated, Customer, event_type
 from shared.kafka import publish
-from shared.policy import DEFAULT_POLICY_FILE
 from tests.integration.conftest import redis  # noqa: F401  (fixture)
+from tests.support.domains import policy_per_domain
 from tests.support.poll import until
 from tests.support.router_harness import ADMIN, running_router
 
@@ -32,10 +31,7 @@ def bearer(token: str, domain: str | None = None) -> dict:
 @pytest.fixture
 def policies(tmp_path):
     """The default policy twice, once per domain: the same queues and skills."""
-    doc = yaml.safe_load(DEFAULT_POLICY_FILE.read_text())
-    for domain in ("acme", "globex"):
-        (tmp_path / f"{domain}.yaml").write_text(yaml.safe_dump({**doc, "domain": domain}))
-    return tmp_path
+    return policy_per_domain(tmp_path, ("acme", "globex"))
 
 
 async def contact(h, domain: str, cid: str) -> None:
