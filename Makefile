@@ -3,6 +3,9 @@ PYTHON      ?= python3
 VENV        := .venv
 PY          := $(VENV)/bin/python
 PYTEST_ARGS ?=
+# Local runs, tests and benchmarks use the development secrets, which only OMNIROUTE_ENV=dev
+# accepts (the services default to production). Override: make up OMNIROUTE_ENV=production.
+export OMNIROUTE_ENV ?= dev
 
 .PHONY: help install constraints test infra-up infra-down up down bench bench-routing bench-channels bench-e2e bench-scale compose-check chaos test-cluster
 
@@ -47,19 +50,23 @@ infra-down:
 COMPOSE := $(shell docker compose version >/dev/null 2>&1 && echo "docker compose" || echo docker-compose)
 DOCKER_ENGINE = $(shell [ -z "$$OMNIROUTE_LOCAL" ] && docker info >/dev/null 2>&1 && echo yes)
 
-up: install
+# The Docker path needs no Python venv; OMNIROUTE_ENV=dev (exported above) lets Compose
+# run with the development secrets (a deployment sets its own in .env, see .env.example).
+up:
 ifeq ($(DOCKER_ENGINE),yes)
 	$(COMPOSE) --profile demo up -d --build
 	@sed -n '/^# urls:/,$$p' deploy/local/procfile | sed '1d; s/^# /  /'
 else
+	$(MAKE) install
 	$(PY) deploy/local/stack.py up
 endif
 
 down:
 ifeq ($(DOCKER_ENGINE),yes)
 	$(COMPOSE) --profile demo down
-endif
+else
 	$(PY) deploy/local/stack.py down
+endif
 
 BENCH_STATE := .omniroute/bench-infra
 

@@ -79,6 +79,10 @@ class RedisNodes:
         for node in self.primaries():
             node.flushdb()
 
+    def cpu_s(self) -> float:
+        """CPU seconds the primaries' Redis processes have used so far."""
+        return sum(float(i["used_cpu_user"]) + float(i["used_cpu_sys"]) for i in (n.info("cpu") for n in self.primaries()))
+
     def calls(self) -> dict[str, int]:
         """Calls per command so far on the primaries (commands inside Lua scripts included)."""
         out: dict[str, int] = {}
@@ -232,11 +236,12 @@ def scenario(name: str, agents: int, rate: float, args, base_env: dict, redis: R
         else:
             traffic.expect("window_start", 120)
             crew.send("mark")
-            cpu0, calls0, t0 = router_cpu(), redis.calls(), time.monotonic()
+            cpu0, calls0, t0, redis_cpu0 = router_cpu(), redis.calls(), time.monotonic(), redis.cpu_s()
             relay_cpu0 = cpu_s(relay.p.pid)
             probe = asyncio.run(stats_latency(url, domains[0]))
             traffic.expect("window_end", args.duration + 120)
             cpu, calls, window = router_cpu() - cpu0, redis.calls(), time.monotonic() - t0
+            redis_cpu = redis.cpu_s() - redis_cpu0
             relay_cpu = cpu_s(relay.p.pid) - relay_cpu0
             result = traffic.expect("done", 300)
             n = max(1, result["contacts"])
@@ -244,7 +249,8 @@ def scenario(name: str, agents: int, rate: float, args, base_env: dict, redis: R
             out |= probe | {"router_cpu_ms_per_contact": round(cpu * 1000 / n, 2),
                             "relay_cpu_ms_per_record": round(relay_cpu * 1000 / max(1, result["relay_ms"]["n"]), 2),
                             "router_cpu_pct": round(cpu * 100 / window, 1),
-                            "redis_cmds_per_contact": total, "redis_top": top}
+                            "redis_cmds_per_contact": total, "redis_top": top,
+                            "redis_cpu_ms_per_contact": round(redis_cpu * 1000 / n, 2)}
         out |= {k: v for k, v in result.items() if k != "event"}
         out["router_rss_mb"] = round(sum(rss_mb(r.pid) for r in routers), 1)
         out["gc_pauses"] = gc_pauses(url)
@@ -280,7 +286,8 @@ def show(r: dict) -> None:
         print(f"  /v1/stats max {r['stats_max_ms']} ms, /ops max {r['ops_page_max_ms']} ms; "
               f"router CPU {r['router_cpu_pct']} % of a core; baseline relay {r['relay_cpu_ms_per_record']} CPU-ms/record "
               f"(router/relay {round(r['router_cpu_ms_per_contact'] / max(r['relay_cpu_ms_per_record'], 1e-9), 1)}x)")
-    print(f"  router: {r['router_cpu_ms_per_contact']} CPU-ms/contact, {r['redis_cmds_per_contact']} Redis cmds/contact, "
+    print(f"  router: {r['router_cpu_ms_per_contact']} CPU-ms/contact, {r['redis_cmds_per_contact']} Redis cmds/contact"
+          + (f" ({r['redis_cpu_ms_per_contact']} Redis CPU-ms)" if "redis_cpu_ms_per_contact" in r else "") + ", "
           f"RSS {r['router_rss_mb']} MB; GC pauses {r['gc_pauses']}")
     print(f"  Redis commands per contact, most: {r['redis_top']}")
     print(f"  load generators: agents {r['agents_cpu_s']} CPU-s over {r['agents_elapsed_s']} s"

@@ -1,9 +1,9 @@
 """12-factor settings shared by every service (prefix OMNIROUTE_)."""
 
 import socket
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import Field
+from pydantic import BeforeValidator, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from shared.events import DEFAULT_DOMAIN, DomainName
@@ -26,20 +26,35 @@ class CommonSettings(BaseSettings):
     topic_partitions: int = 3
     topic_replication: int = 1
     log_level: str = "INFO"
-    # `production` refuses the development secrets; anything but these two is an error
-    # (a typo such as `prod` must not quietly mean dev).
-    env: Literal["dev", "production"] = "dev"
+    # Only `dev` accepts the development secrets, and only when set explicitly: unset means
+    # production. Anything but these two is an error (a typo such as `prod` must not
+    # quietly mean either).
+    env: Literal["dev", "production"] = "production"
     # This process's stable name among its service's replicas (default: the host name, which
     # a container keeps across restarts). It names the consumer groups a replica reads alone
     # (desktop feed, chat and voice gateways), so a restart resumes from the committed
     # offset instead of missing what was published meanwhile. Distinct per replica.
     replica: str = Field(default_factory=socket.gethostname, pattern=r"^[A-Za-z0-9._-]{1,100}$")
 
+    def require_secret(self, name: str, secret_: SecretStr | None, dev_default: str) -> None:
+        """Outside dev a secret must be set, and not to its development value or the
+        placeholder of .env.example."""
+        value = secret_.get_secret_value() if secret_ is not None else ""
+        if self.env != "dev" and (not value or value == dev_default or value.startswith("change-me")):
+            raise ValueError(f"OMNIROUTE_{name.upper()} must be set to a secret of your own "
+                             "(or OMNIROUTE_ENV=dev for the development default)")
+
 
 class GatewaySettings(CommonSettings):
     # The routing domain (center, site, tenant) this gateway's contacts belong to: stamped
     # on every event it publishes; routing events of other domains are not its business.
     domain: DomainName = DEFAULT_DOMAIN
+
+
+def secret(dev_default: str):
+    """A secret setting: blank (what Compose passes for `${X:-}` when .env lacks X) means
+    its development default, which only OMNIROUTE_ENV=dev accepts (`require_secret`)."""
+    return Annotated[SecretStr, BeforeValidator(lambda v: v or dev_default)]
 
 
 # Development defaults for secrets. Every service refuses them with OMNIROUTE_ENV=production;

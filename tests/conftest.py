@@ -1,6 +1,12 @@
 """Session-wide fixtures. Infrastructure logic lives in tests/infra.py."""
 
+import os
+
 import pytest
+
+# Tests run the services with their development secrets, which only an explicit dev
+# environment accepts (subprocesses inherit it).
+os.environ.setdefault("OMNIROUTE_ENV", "dev")
 
 try:  # tests/ as a package (if someone adds __init__.py) or as a plain rootdir
     from tests import infra as infra_support

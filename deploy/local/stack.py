@@ -66,7 +66,8 @@ def _wait(name: str, url: str, pidfile: Path, log: Path) -> None:
 
 
 def up() -> None:
-    env = {**os.environ, **infra.up(STATE, standard_ports=True), "PYTHONUNBUFFERED": "1"}
+    # The development secrets need OMNIROUTE_ENV=dev, said explicitly (unless overridden).
+    env = {"OMNIROUTE_ENV": "dev", **os.environ, **infra.up(STATE, standard_ports=True), "PYTHONUNBUFFERED": "1"}
     services, urls = read_procfile()
     try:
         for name, ready, argv in services:

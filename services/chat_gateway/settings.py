@@ -2,14 +2,14 @@
 
 from pydantic import model_validator
 
-from shared.settings import DEV_CHAT_SECRET, GatewaySettings
+from shared.settings import DEV_CHAT_SECRET, GatewaySettings, secret
 
 
 class ChatSettings(GatewaySettings):
     chat_host: str = "127.0.0.1"
     chat_port: int = 8081
     # Signs conversation tokens; whoever knows it can open any conversation.
-    chat_secret: str = DEV_CHAT_SECRET
+    chat_secret: secret(DEV_CHAT_SECRET) = DEV_CHAT_SECRET
     chat_token_max_age_s: int = 86_400
     # Public endpoints: chats started/resumed and transcripts read per client IP per minute.
     chat_connect_rate_per_min: int = 30
@@ -21,7 +21,6 @@ class ChatSettings(GatewaySettings):
     chat_default_wait_s: float = 60.0
 
     @model_validator(mode="after")
-    def _no_default_secret_in_production(self):
-        if self.env == "production" and self.chat_secret == DEV_CHAT_SECRET:
-            raise ValueError("OMNIROUTE_CHAT_SECRET must be set in production")
+    def _own_secrets_outside_dev(self):
+        self.require_secret("chat_secret", self.chat_secret, DEV_CHAT_SECRET)
         return self

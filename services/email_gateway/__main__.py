@@ -9,7 +9,7 @@ from .settings import EmailSettings
 def main() -> None:
     settings = EmailSettings()
     uvicorn.run(create_app(settings), host=settings.email_http_host, port=settings.email_http_port,
-                log_level="warning")
+                log_level="warning", log_config=None)  # uvicorn logs as JSON through ours
 
 
 if __name__ == "__main__":

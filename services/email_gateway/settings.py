@@ -5,7 +5,7 @@ from pathlib import Path
 from pydantic import Field, field_validator, model_validator
 
 from shared.policy import DEFAULT_POLICY_FILE
-from shared.settings import DEV_SURVEY_SECRET, GatewaySettings
+from shared.settings import DEV_SURVEY_SECRET, GatewaySettings, secret
 
 
 class EmailSettings(GatewaySettings):
@@ -42,7 +42,7 @@ class EmailSettings(GatewaySettings):
     # Post-contact survey mail: links to the router's survey page, signed with the router's
     # secret (shared.survey). An empty base URL sends no survey mail.
     survey_base_url: str = "http://127.0.0.1:8080"
-    survey_secret: str = DEV_SURVEY_SECRET
+    survey_secret: secret(DEV_SURVEY_SECRET) = DEV_SURVEY_SECRET
 
     @field_validator("email_addresses")
     @classmethod
@@ -52,9 +52,9 @@ class EmailSettings(GatewaySettings):
         return {k.strip().lower(): intent for k, intent in v.items()}
 
     @model_validator(mode="after")
-    def _no_default_secret_in_production(self):
-        if self.env == "production" and self.survey_base_url and self.survey_secret == DEV_SURVEY_SECRET:
-            raise ValueError("OMNIROUTE_SURVEY_SECRET must be set in production")
+    def _own_secrets_outside_dev(self):
+        if self.survey_base_url:  # it signs survey links
+            self.require_secret("survey_secret", self.survey_secret, DEV_SURVEY_SECRET)
         return self
 
     @property

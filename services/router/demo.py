@@ -20,7 +20,7 @@ from shared import logging as log
 from shared.cloudevents import new_event
 from shared.events import ContactCreated, Customer, event_type
 from shared.kafka import make_producer, publish
-from shared.settings import DEV_ADMIN_TOKEN, CommonSettings
+from shared.settings import DEV_ADMIN_TOKEN, CommonSettings, secret
 
 AGENTS = [
     ("ada", {"support": 5, "billing": 4}),
@@ -45,7 +45,7 @@ class DemoSettings(BaseSettings):
 
 
 class AdminToken(CommonSettings):
-    admin_token: str = DEV_ADMIN_TOKEN
+    admin_token: secret(DEV_ADMIN_TOKEN) = DEV_ADMIN_TOKEN
 
 
 async def ensure_agent(http: httpx.AsyncClient, admin: dict, agent_id: str, skills: dict) -> dict | None:
@@ -103,7 +103,7 @@ async def main() -> None:
     settings, common = DemoSettings(), AdminToken()
     log.configure(common.log_level)
     logging.getLogger("httpx").setLevel(logging.WARNING)  # one line per request drowns the token line
-    admin = {"Authorization": f"Bearer {common.admin_token}"}
+    admin = {"Authorization": f"Bearer {common.admin_token.get_secret_value()}"}
     async with httpx.AsyncClient(base_url=settings.router_url, timeout=10) as http:
         for n in range(1, 61, 7):  # a few premium and enhanced customers
             tier = "premium" if n % 2 else "enhanced"

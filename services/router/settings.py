@@ -5,17 +5,17 @@ import socket
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, SecretStr, model_validator
 
 from shared.events import DomainName
 from shared.policy import DEFAULT_POLICY_FILE
-from shared.settings import DEV_ADMIN_TOKEN, DEV_SURVEY_SECRET, CommonSettings
+from shared.settings import DEV_ADMIN_TOKEN, DEV_SURVEY_SECRET, CommonSettings, secret
 
 
 class RouterSettings(CommonSettings):
     router_host: str = "127.0.0.1"
     router_port: int = 8080
-    admin_token: str = DEV_ADMIN_TOKEN
+    admin_token: secret(DEV_ADMIN_TOKEN) = DEV_ADMIN_TOKEN
     # A policy file, or a directory of them (`*.yaml`): each governs the routing domain it names.
     policy_file: Path = DEFAULT_POLICY_FILE
     router_group: str = "omniroute-router"
@@ -43,18 +43,16 @@ class RouterSettings(CommonSettings):
     # The stats projector takes events in batches this far apart: fewer, larger writes.
     stats_batch_ms: int = Field(default=250, ge=0)
     # Read-only token for supervisors (stats, staffing, ops page); the admin token works too.
-    ops_token: str | None = None
+    ops_token: SecretStr | None = None
     # Per routing domain, JSON: {"acme": {"admin": "...", "ops": "..."}}; each acts on that
     # domain only (the tokens above act on every domain, named by the Omniroute-Domain header).
-    domain_tokens: dict[DomainName, dict[Literal["admin", "ops"], str]] = Field(default_factory=dict)
+    domain_tokens: dict[DomainName, dict[Literal["admin", "ops"], SecretStr]] = Field(default_factory=dict)
     # Signs survey links; gateways minting links (shared.survey) need the same secret.
-    survey_secret: str = DEV_SURVEY_SECRET
+    survey_secret: secret(DEV_SURVEY_SECRET) = DEV_SURVEY_SECRET
     survey_max_age_s: int = 30 * 86400
 
     @model_validator(mode="after")
-    def _no_default_secret_in_production(self):
-        if self.env == "production" and self.admin_token == DEV_ADMIN_TOKEN:
-            raise ValueError("OMNIROUTE_ADMIN_TOKEN must be set in production")
-        if self.env == "production" and self.survey_secret == DEV_SURVEY_SECRET:
-            raise ValueError("OMNIROUTE_SURVEY_SECRET must be set in production")
+    def _own_secrets_outside_dev(self):
+        self.require_secret("admin_token", self.admin_token, DEV_ADMIN_TOKEN)
+        self.require_secret("survey_secret", self.survey_secret, DEV_SURVEY_SECRET)
         return self

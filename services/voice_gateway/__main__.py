@@ -9,7 +9,8 @@ from .settings import VoiceSettings
 
 def main() -> None:
     settings = VoiceSettings()
-    uvicorn.run(create_app(settings), host=settings.voice_http_host, port=settings.voice_http_port, log_level="warning")
+    uvicorn.run(create_app(settings), host=settings.voice_http_host, port=settings.voice_http_port,
+                log_level="warning", log_config=None)  # uvicorn logs as JSON through ours
 
 
 if __name__ == "__main__":

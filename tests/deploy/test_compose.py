@@ -50,6 +50,39 @@ def test_services_wait_for_healthy_infrastructure(name):
     assert "healthcheck" in SERVICES[name]
 
 
+ONE_SHOT = {"kafka-init", "demo"}
+
+
+def test_long_running_services_restart_and_one_shot_jobs_do_not():
+    for name, svc in SERVICES.items():
+        assert svc.get("restart") == ("no" if name in ONE_SHOT else "unless-stopped"), name
+
+
+def test_every_image_is_pinned_and_the_services_share_one_built_image():
+    built = {name: svc for name, svc in SERVICES.items() if "build" in svc}
+    assert {svc["image"] for svc in built.values()} == {"omniroute:${OMNIROUTE_VERSION:-0.1.0}"}
+    assert set(built) >= {"router", "chat", "email", "voice", "demo", "mailsink"}
+    for name, svc in SERVICES.items():
+        image = svc["image"]
+        assert ":" in image and not image.endswith((":latest", ":7")), (name, image)
+
+
+def test_secrets_come_from_the_environment_and_compose_defaults_to_production():
+    text = (REPO / "docker-compose.yml").read_text()
+    assert "dev-admin-token" not in text and "dev-survey-secret" not in text and "dev-chat-secret" not in text
+    assert SERVICES["router"]["environment"]["OMNIROUTE_ENV"] == "${OMNIROUTE_ENV:-production}"
+    example = dict(line.split("=", 1) for line in (REPO / ".env.example").read_text().splitlines()
+                   if line and not line.startswith("#"))
+    for name in ("OMNIROUTE_ADMIN_TOKEN", "OMNIROUTE_SURVEY_SECRET", "OMNIROUTE_CHAT_SECRET"):
+        assert "${" + name in text and example[name].startswith("change-me"), name
+
+
+def test_the_policy_and_dial_plan_are_mounted_files():
+    assert "./shared/policy.yaml:/etc/omniroute/policy.yaml:ro" in SERVICES["router"]["volumes"]
+    assert SERVICES["router"]["environment"]["OMNIROUTE_POLICY_FILE"] == "/etc/omniroute/policy.yaml"
+    assert SERVICES["voice"]["environment"]["OMNIROUTE_VOICE_DIALPLAN"] == "/etc/omniroute/dialplan.yaml"
+
+
 CLUSTER = yaml.safe_load((REPO / "docker-compose.cluster.yml").read_text())["services"]
 
 

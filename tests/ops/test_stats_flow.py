@@ -181,7 +181,7 @@ async def test_metrics_are_valid_prometheus_and_count_the_scenario(h, clock):
 
 async def test_surveys_and_complaints_count_per_queue(h, clock):
     c1, ids = await _scenario(h, clock)
-    secret = h.ops.settings.survey_secret
+    secret = h.ops.settings.survey_secret.get_secret_value()
     link = survey_url("http://router", secret, c1)
     page = await h.http.get(link)
     assert page.status_code == 200 and 'name="score"' in page.text

@@ -74,7 +74,7 @@ async def simulate(h, clock, minutes: int = 24, seed: int = 7) -> dict:
                 del working[cid]
                 if rng.random() < 0.5:
                     score = rng.choice([5, 5, 4, 4, 4, 3, 2, 1])
-                    token = survey_url("", h.ops.settings.survey_secret, cid).split("t=")[1]
+                    token = survey_url("", h.ops.settings.survey_secret.get_secret_value(), cid).split("t=")[1]
                     await h.http.post(f"/survey/{cid}", json={"t": token, "score": score, "complaint": score <= 2})
                     published += 1
         for cid, (gives_up, _) in list(waiting.items()):

@@ -24,3 +24,9 @@ def test_asyncapi_lists_every_topic_and_message():
     addresses = {c["address"] for c in doc["channels"].values()}
     assert "omniroute.deadletter" in addresses
     assert len(doc["components"]["messages"]) == len(EVENT_MODELS)
+
+
+def test_the_published_openapi_document_matches_the_router():
+    from tools import openapi
+
+    assert not openapi.drifted(), "run `python -m tools.openapi` and commit docs/openapi.json"

@@ -60,7 +60,7 @@ async def transcript(conversation_id: str, request: Request, deps: DepsDep,
                             headers={"WWW-Authenticate": "Bearer"})
     s = deps.settings
     try:
-        open_token(s.chat_secret, creds.credentials, s.chat_token_max_age_s, conversation_id)
+        open_token(s.chat_secret.get_secret_value(), creds.credentials, s.chat_token_max_age_s, conversation_id)
     except ProtocolError as exc:
         code = status.HTTP_403_FORBIDDEN if exc.code == CLOSE_FORBIDDEN else status.HTTP_401_UNAUTHORIZED
         raise HTTPException(code, exc.reason) from None

@@ -40,7 +40,7 @@ async def start(deps: ChatDeps, cid: str, frame: Start) -> list[dict]:
         intent=frame.intent, conversation_id=cid, metadata={"topic": frame.topic, "email": frame.email},
     )
     await deps.publisher.submit_contact(contact)
-    token = sign_conversation(deps.settings.chat_secret, cid)
+    token = sign_conversation(deps.settings.chat_secret.get_secret_value(), cid)
     started = {"type": "started", "conversation_id": cid, "token": token, "name": frame.name}
     return [started, await state_frame(deps, cid, await deps.store.get(cid))]
 
@@ -48,7 +48,7 @@ async def start(deps: ChatDeps, cid: str, frame: Start) -> list[dict]:
 async def resume(deps: ChatDeps, frame: Resume) -> tuple[str, list[dict]]:
     """Open the token's conversation (only that one) and replay its transcript."""
     s = deps.settings
-    cid = open_token(s.chat_secret, frame.token, s.chat_token_max_age_s, frame.conversation_id)
+    cid = open_token(s.chat_secret.get_secret_value(), frame.token, s.chat_token_max_age_s, frame.conversation_id)
     conv = await deps.store.get(cid)
     if conv is None:
         raise ProtocolError(CLOSE_UNKNOWN, "conversation not found")

@@ -178,7 +178,7 @@ async def send_ack(case_id: str, mail: ParsedEmail, expected: str, deps: EmailDe
 async def send_survey(case_id: str, contact_id: str, deps: EmailDeps) -> None:
     """Background, like the ack: the completion is recorded; a failed survey mail is logged."""
     s = deps.settings
-    link = survey_url(s.survey_base_url, s.survey_secret, contact_id, s.domain)
+    link = survey_url(s.survey_base_url, s.survey_secret.get_secret_value(), contact_id, s.domain)
     await _send_automatic("survey", case_id, deps, lambda view: compose.survey(s.sender, view, link, s.email_hostname))
 
 

@@ -11,6 +11,8 @@ import hmac
 import secrets
 from collections.abc import Mapping
 
+from pydantic import SecretStr
+
 from shared.events import DEFAULT_DOMAIN, DOMAIN_PATTERN
 
 from .errors import Forbidden
@@ -18,8 +20,10 @@ from .errors import Forbidden
 SEPARATOR = "."  # never in a domain name
 
 
-def same(token: str | None, expected: str | None) -> bool:
+def same(token: str | None, expected: str | SecretStr | None) -> bool:
     """Constant-time comparison (as bytes: any token)."""
+    if isinstance(expected, SecretStr):
+        expected = expected.get_secret_value()
     return bool(token and expected) and hmac.compare_digest(token.encode(), expected.encode())
 
 
@@ -33,7 +37,7 @@ def agent_token_domain(token: str) -> str | None:
     return head if sep and DOMAIN_PATTERN.match(head) else None
 
 
-def scoped_domain(token: str | None, scoped: Mapping[str, Mapping[str, str | None]], kinds: tuple[str, ...]) -> str | None:
+def scoped_domain(token: str | None, scoped: Mapping[str, Mapping[str, SecretStr | str | None]], kinds: tuple[str, ...]) -> str | None:
     """The domain whose scoped token of one of `kinds` ("admin", "ops") this is."""
     found = None
     for domain, tokens in scoped.items():  # every one compared: no early exit to time
@@ -42,7 +46,8 @@ def scoped_domain(token: str | None, scoped: Mapping[str, Mapping[str, str | Non
     return found
 
 
-def requested_domain(token: str | None, named: str | None, scoped: Mapping[str, Mapping[str, str | None]]) -> str:
+def requested_domain(token: str | None, named: str | None,
+                     scoped: Mapping[str, Mapping[str, SecretStr | str | None]]) -> str:
     """The domain a request acts on: the one it names, else its token's, else the default."""
     if named:
         return named

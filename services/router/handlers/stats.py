@@ -92,7 +92,7 @@ async def is_supervisor(msg: c.IsSupervisor, deps: RouterDeps) -> bool:
 async def check_survey_link(msg: c.CheckSurveyLink, deps: RouterDeps) -> None:
     s = deps.settings
     try:
-        verify(s.survey_secret, msg.token, msg.contact_id, s.survey_max_age_s, deps.domain)
+        verify(s.survey_secret.get_secret_value(), msg.token, msg.contact_id, s.survey_max_age_s, deps.domain)
     except InvalidSurveyToken as exc:
         raise Forbidden(str(exc)) from exc
 
