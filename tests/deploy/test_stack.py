@@ -2,6 +2,7 @@
 `make down` leaves no process behind."""
 
 import os
+import re
 import subprocess
 import sys
 import urllib.request
@@ -65,7 +66,33 @@ async def test_make_up_runs_every_service_with_demo_traffic_and_down_leaves_noth
             stats = (await http.get("/v1/stats", headers=ADMIN)).json()
             return stats["center"]["today"]["answered"] > 0
         await until(answered, 90, interval=0.5, what="demo contacts answered by demo agents")
+        await _readme_examples_work_as_written(http)
 
     down = subprocess.run([*STACK, "down"], env=free_stack, capture_output=True, text=True, timeout=120)
     assert down.returncode == 0, down.stderr[-3000:]
     assert [name for name, pid in started.items() if _alive(pid)] == []
+
+
+def readme_example(pattern: str) -> str:
+    found = re.search(pattern, (REPO / "README.md").read_text(), re.S)
+    assert found, f"the README lost its example {pattern!r}"
+    return found.group(1)
+
+
+async def _readme_examples_work_as_written(http: httpx.AsyncClient) -> None:
+    """The README's kcat, swaks and sipp examples, run exactly as printed, against `make up`."""
+    kcat = readme_example(r"Publish a contact with nothing but `kcat`:\s*```sh\n(.*?)\n```")
+    done = subprocess.run(["bash", "-c", kcat], capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL)
+    assert done.returncode == 0, done.stderr
+
+    async def contact_c1() -> bool:
+        return (await http.get("/v1/contacts/c-1", headers=ADMIN)).status_code == 200
+
+    await until(contact_c1, 30, interval=0.5, what="the kcat example's contact c-1 at the router")
+    swaks = readme_example(r"`(swaks --server [^`]+)`")
+    done = subprocess.run(["bash", "-c", swaks], capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL)
+    assert done.returncode == 0 and re.search(r"^<[-~] +250 ", done.stdout, re.M), done.stdout[-2000:]
+    sipp = readme_example(r"`(sipp -sn uac [^`]+)`")
+    done = subprocess.run(["bash", "-c", sipp], capture_output=True, text=True, timeout=90, stdin=subprocess.DEVNULL,
+                          cwd="/tmp")
+    assert done.returncode == 0, done.stdout[-2000:]
