@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 
+from pydantic import BaseModel, Field
 from redis.asyncio import Redis
 
 from shared.events import MessagePosted
@@ -21,6 +22,18 @@ redis.call('EXPIRE', KEYS[1], ARGV[3])
 redis.call('EXPIRE', KEYS[2], ARGV[3])
 return 1
 """
+
+
+class TranscriptEntry(BaseModel):
+    """One message of a transcript, as the widget, the desktop and both APIs show it."""
+
+    id: str
+    conversation_id: str
+    contact_id: str | None = None
+    sender: str = Field(description="customer, agent or system")
+    author: str | None = None
+    text: str
+    sent_at: str = Field(description="ISO 8601")
 
 
 def message_view(m: MessagePosted) -> dict:

@@ -30,3 +30,22 @@ def test_the_published_openapi_document_matches_the_router():
     from tools import openapi
 
     assert not openapi.drifted(), "run `python -m tools.openapi` and commit docs/openapi.json"
+
+
+def test_every_get_of_the_api_answers_a_typed_model():
+    """No bare `dict` answers: each GET's 200 body is a named schema (or a list of one, or
+    of strings), so the OpenAPI document says what comes back."""
+    import json as _json
+
+    from tools import openapi
+
+    doc = _json.loads(openapi.rendered())
+    untyped = []
+    for path, ops in doc["paths"].items():
+        if "get" not in ops or not path.startswith("/v1/"):
+            continue
+        schema = ops["get"]["responses"]["200"]["content"]["application/json"]["schema"]
+        schema = schema.get("items", schema)
+        if "$ref" not in schema and schema.get("type") != "string":
+            untyped.append(path)
+    assert untyped == []

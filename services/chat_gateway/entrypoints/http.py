@@ -8,6 +8,9 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, HTTPException, Request, status
 from fastapi.responses import FileResponse, RedirectResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from pydantic import BaseModel
+
+from shared.transcripts import TranscriptEntry
 
 from ..domain.chat import CLOSE_FORBIDDEN, TOPICS, ProtocolError, open_token
 from ..handlers.deps import ChatDeps
@@ -42,14 +45,19 @@ async def embed() -> FileResponse:
     return FileResponse(STATIC / "embed.js", media_type="text/javascript")
 
 
+class Topic(BaseModel):
+    id: str
+    label: str
+
+
 @api.get("/v1/topics", tags=["chat"])
-async def topics() -> list[dict]:
-    return [{"id": key, "label": label} for key, (label, _) in TOPICS.items()]
+async def topics() -> list[Topic]:
+    return [Topic(id=key, label=label) for key, (label, _) in TOPICS.items()]
 
 
 @api.get("/v1/conversations/{conversation_id}/transcript", tags=["chat"])
 async def transcript(conversation_id: str, request: Request, deps: DepsDep,
-                     creds: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]) -> list[dict]:
+                     creds: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]) -> list[TranscriptEntry]:
     """The customer's own transcript; the bearer is the conversation token."""
     ip = request.client.host if request.client else "unknown"
     if not await deps.store.allow(f"connect:{ip}", deps.settings.chat_connect_rate_per_min):
@@ -64,4 +72,4 @@ async def transcript(conversation_id: str, request: Request, deps: DepsDep,
     except ProtocolError as exc:
         code = status.HTTP_403_FORBIDDEN if exc.code == CLOSE_FORBIDDEN else status.HTTP_401_UNAUTHORIZED
         raise HTTPException(code, exc.reason) from None
-    return await deps.store.transcripts.read(conversation_id)
+    return [TranscriptEntry.model_validate(m) for m in await deps.store.transcripts.read(conversation_id)]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -66,3 +66,119 @@ class Outcome(BaseModel):
 
 class MessageIn(Body):
     text: str = Field(min_length=1, max_length=20000)
+
+
+# -- what the GETs answer --------------------------------------------------------------
+class ContactView(BaseModel):
+    """A contact's routing record (its stored fields, as text) and the contact itself."""
+
+    model_config = ConfigDict(extra="allow")
+    id: str
+    state: str = Field(description="queued, offered, assigned, wrapup, completed, abandoned, overflowed")
+    channel: str
+    queue: str
+    tier: str = ""
+    intent: str = ""
+    agent: str = ""
+    offer: str = ""
+    contact: dict[str, Any] = Field(description="contact.created's data, with the gateways' later metadata")
+
+
+class OfferView(BaseModel):
+    """A pending offer's record (stored fields, as text)."""
+
+    model_config = ConfigDict(extra="allow")
+    id: str
+    contact: str
+    agent: str
+    state: str
+    queue: str
+    channel: str
+    expires_at: str = Field(description="epoch milliseconds")
+
+
+class PreviousContact(BaseModel):
+    id: str
+    channel: str
+    queue: str
+    state: str
+    disposition: str
+    at: float = Field(description="epoch milliseconds")
+
+
+class CustomerContext(BaseModel):
+    customer: dict[str, Any] = Field(description="the customer as the gateway named them: id, address, name")
+    tier: str
+    crm: dict[str, str] = Field(description="the CRM profile (PUT /v1/customers)")
+    intent: str
+    queue: str
+    channel: str
+    metadata: dict[str, Any]
+    previous: list[PreviousContact] = Field(description="newest first, at most 10")
+
+
+Figures = dict[str, int | float | None]  # offered, answered, abandoned, service level, ASA, AHT, ...
+
+
+class SlaTarget(BaseModel):
+    threshold_s: float
+    percent: float
+
+
+class QueueStats(BaseModel):
+    model_config = ConfigDict(populate_by_name=True)
+    queue: str
+    channel: str
+    sla: SlaTarget
+    waiting: int
+    longest_wait_s: float
+    agents: dict[str, int] = Field(description="staffed and available eligible agents")
+    last_15m: Figures = Field(alias="15m")
+    today: Figures
+
+
+class CenterStats(BaseModel):
+    model_config = ConfigDict(populate_by_name=True)
+    agents: dict[str, int] = Field(description="agents by state (busy: available with work)")
+    waiting: int
+    last_15m: Figures = Field(alias="15m")
+    today: Figures
+
+
+class Window(BaseModel):
+    start_ms: int
+    end_ms: int
+
+
+class StatsReport(BaseModel):
+    now_ms: int
+    windows: dict[str, Window]
+    queues: list[QueueStats]
+    center: CenterStats
+
+
+class StatsSample(BaseModel):
+    t: int
+    waiting: dict[str, int]
+    sl: dict[str, float | None]
+    agents: dict[str, int]
+
+
+class StaffingAdvice(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    queue: str
+    channel: str
+    staffed: int
+    arrivals_per_hour: float
+    aht_s: float | None
+    traffic_erlang: float
+    patience_s: float | None
+    target_s: float
+    percent: float
+    erlang_c: dict[str, Any] | None
+    erlang_a: dict[str, Any] | None
+
+
+class Staffing(BaseModel):
+    now_ms: int
+    queues: list[StaffingAdvice]

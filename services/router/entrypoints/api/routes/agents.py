@@ -13,6 +13,7 @@ from ..schemas import (
     AgentCreated,
     AgentProfile,
     AgentView,
+    OfferView,
     Outcome,
     StateChange,
 )
@@ -67,8 +68,8 @@ async def heartbeat(agent_id: str, bus: BusDep, who: CallerDep) -> Outcome:
 
 
 @api.get("/{agent_id}/offers")
-async def pending_offers(agent_id: str, bus: BusDep, who: CallerDep) -> list[dict]:
-    return [o.view() for o in await bus.handle(c.ListOffers(agent_id, who))]
+async def pending_offers(agent_id: str, bus: BusDep, who: CallerDep) -> list[OfferView]:
+    return [OfferView.model_validate(o.view()) for o in await bus.handle(c.ListOffers(agent_id, who))]
 
 
 @api.get("/{agent_id}/contacts")

@@ -5,16 +5,17 @@ from fastapi import APIRouter, status
 
 from services.router.domain import commands as c
 from shared.events import MessagePosted
+from shared.transcripts import TranscriptEntry
 
 from ..deps import BusDep, CallerDep
-from ..schemas import Completion, MessageIn, Outcome
+from ..schemas import Completion, ContactView, CustomerContext, MessageIn, Outcome
 
 api = APIRouter(prefix="/contacts", tags=["contacts"])
 
 
 @api.get("/{contact_id}")
-async def get_contact(contact_id: str, bus: BusDep, who: CallerDep) -> dict:
-    return (await bus.handle(c.GetContact(contact_id, who))).view()
+async def get_contact(contact_id: str, bus: BusDep, who: CallerDep) -> ContactView:
+    return ContactView.model_validate((await bus.handle(c.GetContact(contact_id, who))).view())
 
 
 @api.post("/{contact_id}/complete", response_model=Outcome)
@@ -30,12 +31,12 @@ async def post_message(contact_id: str, body: MessageIn, bus: BusDep, who: Calle
 
 
 @api.get("/{contact_id}/transcript")
-async def transcript(contact_id: str, bus: BusDep, who: CallerDep) -> list[dict]:
+async def transcript(contact_id: str, bus: BusDep, who: CallerDep) -> list[TranscriptEntry]:
     """The conversation so far, including what the customer wrote while waiting."""
-    return await bus.handle(c.GetTranscript(contact_id, who))
+    return [TranscriptEntry.model_validate(m) for m in await bus.handle(c.GetTranscript(contact_id, who))]
 
 
 @api.get("/{contact_id}/context")
-async def context(contact_id: str, bus: BusDep, who: CallerDep) -> dict:
+async def context(contact_id: str, bus: BusDep, who: CallerDep) -> CustomerContext:
     """Who the customer is: tier, identity and their previous contacts."""
-    return await bus.handle(c.GetCustomerContext(contact_id, who))
+    return CustomerContext.model_validate(await bus.handle(c.GetCustomerContext(contact_id, who)))

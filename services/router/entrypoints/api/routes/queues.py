@@ -17,8 +17,9 @@ class ActivePolicy(BaseModel):
 
 
 @api.get("/queues")
-async def queues(bus: BusDep, _: AdminDep) -> dict:
-    return await bus.handle(c.GetQueues())
+async def queues(bus: BusDep, _: AdminDep) -> Policy:
+    """The policy in force here: channels, tiers, queues and their steps."""
+    return Policy.model_validate(await bus.handle(c.GetQueues()))
 
 
 @api.get("/policy", response_model=ActivePolicy)

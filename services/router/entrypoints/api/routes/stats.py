@@ -11,29 +11,30 @@ from services.router.domain import commands as c
 from services.router.domain.errors import RoutingError
 
 from ..deps import SupervisorDep, bus_for
+from ..schemas import Staffing, StatsReport, StatsSample
 
 api = APIRouter(tags=["stats"])
 AUTH_TIMEOUT_S = 10
 
 
 @api.get("/stats")
-async def get_stats(bus: SupervisorDep) -> dict:
+async def get_stats(bus: SupervisorDep) -> StatsReport:
     """Per queue and channel and for the center, over the last 15 minutes and today."""
     snap = await bus.handle(c.GetStats())
-    return {k: v for k, v in snap.items() if k != "staffing"}
+    return StatsReport.model_validate({k: v for k, v in snap.items() if k != "staffing"})
 
 
 @api.get("/stats/history")
-async def get_history(bus: SupervisorDep) -> list[dict]:
+async def get_history(bus: SupervisorDep) -> list[StatsSample]:
     """Samples of waiting contacts, service level and agents by state for plots."""
-    return await bus.handle(c.GetStatsHistory())
+    return [StatsSample.model_validate(s) for s in await bus.handle(c.GetStatsHistory())]
 
 
 @api.get("/staffing")
-async def get_staffing(bus: SupervisorDep) -> dict:
+async def get_staffing(bus: SupervisorDep) -> Staffing:
     """Agents needed per queue and channel: Erlang C and, with observed patience, Erlang A."""
     snap = await bus.handle(c.GetStats())
-    return {"now_ms": snap["now_ms"], "queues": snap["staffing"]}
+    return Staffing(now_ms=snap["now_ms"], queues=snap["staffing"])
 
 
 @api.websocket("/stats/stream")
