@@ -14,7 +14,7 @@ import httpx
 import pytest
 import yaml
 
-from tests.support.serve import free_port
+from tests.support.serve import free_ports
 from tests.support.tools import require
 
 pytestmark = pytest.mark.ops
@@ -95,11 +95,11 @@ GATEWAYS = {  # module -> env naming its HTTP port and other listeners
 @pytest.mark.parametrize("gateway", sorted(GATEWAYS))
 def test_gateway_metrics_pass_promtool(gateway, promtool, infra, tmp_path):
     spec = GATEWAYS[gateway]
-    port = free_port()
+    port, *others = free_ports(1 + len(spec["extra"]))
     env = {**os.environ, "OMNIROUTE_OFFSET_RESET": "latest", spec["port"]: str(port),
            "OMNIROUTE_EMAIL_GROUP": f"ops-metrics-{port}"}
-    for k, v in spec["extra"].items():
-        env[k] = v if v is not None else str(free_port())
+    for (k, v), other in zip(spec["extra"].items(), others, strict=True):
+        env[k] = v if v is not None else str(other)
     log = open(tmp_path / "gateway.log", "wb")
     proc = subprocess.Popen([sys.executable, "-m", f"services.{gateway}"], cwd=ROOT, env=env, stdout=log, stderr=log)
     try:
