@@ -89,7 +89,8 @@ class RedisNodes:
         for node in self.primaries():
             for k, v in node.info("commandstats").items():
                 if k.startswith("cmdstat_"):
-                    out[k.removeprefix("cmdstat_")] = out.get(k.removeprefix("cmdstat_"), 0) + v["calls"]
+                    name = k.removeprefix("cmdstat_")
+                    out[name] = out.get(name, 0) + v["calls"]
         return out
 
 

@@ -36,11 +36,11 @@ class CommonSettings(BaseSettings):
     # offset instead of missing what was published meanwhile. Distinct per replica.
     replica: str = Field(default_factory=socket.gethostname, pattern=r"^[A-Za-z0-9._-]{1,100}$")
 
-    def require_secret(self, name: str, secret_: SecretStr | None, dev_default: str) -> None:
+    def require_secret(self, name: str, value: SecretStr | None, dev_default: str) -> None:
         """Outside dev a secret must be set, and not to its development value or the
         placeholder of .env.example."""
-        value = secret_.get_secret_value() if secret_ is not None else ""
-        if self.env != "dev" and (not value or value == dev_default or value.startswith("change-me")):
+        text = value.get_secret_value() if value is not None else ""
+        if self.env != "dev" and (not text or text == dev_default or text.startswith("change-me")):
             raise ValueError(f"OMNIROUTE_{name.upper()} must be set to a secret of your own "
                              "(or OMNIROUTE_ENV=dev for the development default)")
 

@@ -12,6 +12,7 @@ import pytest
 import websockets
 from playwright.async_api import expect
 
+from tests.support.frames import next_frame
 from tests.support.poll import until
 
 pytestmark = pytest.mark.chat
@@ -390,14 +391,6 @@ async def chat_ws(stack, sockets: contextlib.AsyncExitStack, name: str, email: s
     assert started["type"] == "started", started
     await until(lambda: stack.contacts.of("contact.created", id=started["conversation_id"]), 20, what="contact.created")
     return started
-
-
-async def next_frame(ws, type_: str) -> dict:
-    """The next frame of `type_`, skipping others (queue updates, transcript, messages)."""
-    while True:
-        frame = json.loads(await ws.recv())
-        if frame["type"] == type_:
-            return frame
 
 
 async def resume_ws(stack, token: str, conversation_id: str) -> tuple[int, str]:

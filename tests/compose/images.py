@@ -124,12 +124,12 @@ def docker_api() -> Iterator[dict[str, str]]:
     env = {**os.environ, "DOCKER_HOST": f"unix://{SOCKET}", "COMPOSE_DOCKER_CLI_BUILD": "0",
            "DOCKER_BUILDKIT": "0"}
     proc = None
-    if not _answers(env):
+    if not _answers():
         SOCKET.parent.mkdir(parents=True, exist_ok=True)
         proc = subprocess.Popen(["podman", "system", "service", "--time=0", f"unix://{SOCKET}"],
                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         deadline = time.monotonic() + 30
-        while not _answers(env):
+        while not _answers():
             if time.monotonic() > deadline or proc.poll() is not None:
                 proc.kill()
                 raise RuntimeError("podman system service did not answer")
@@ -184,7 +184,7 @@ def _interval_s(cid: str) -> float:
     return sum(float(n) * units[u] for n, u in re.findall(r"([\d.]+)(h|ms|us|µs|ns|m|s)", found)) or 30.0
 
 
-def _answers(env: dict) -> bool:
+def _answers() -> bool:
     return SOCKET.exists() and subprocess.run(
         ["curl", "-sf", "--unix-socket", str(SOCKET), "http://d/_ping"], capture_output=True).returncode == 0
 

@@ -25,6 +25,7 @@ import pytest
 import websockets
 
 from tests.compose import images
+from tests.support.frames import next_frame
 from tests.support.poll import until
 
 pytestmark = [pytest.mark.compose, pytest.mark.timeout(1800)]
@@ -144,7 +145,7 @@ async def test_the_compose_stack_boots_healthy_and_routes_a_contact_per_channel(
         # Chat through the widget's WebSocket.
         async with websockets.connect("ws://127.0.0.1:8081/ws") as ws:
             await ws.send(json.dumps({"type": "start", "name": "Pat", "email": "pat@example.com", "topic": "general"}))
-            chat_id = (await _frame(ws, "started"))["conversation_id"]
+            chat_id = (await next_frame(ws, "started"))["conversation_id"]
             await until(lambda: routed("chat", chat_id), 120, interval=1, what="the chat routed")
         log.append(f"chat {chat_id}: created and assigned")
 
@@ -197,11 +198,6 @@ def _free_udp_port() -> int:
         return s.getsockname()[1]
 
 
-async def _frame(ws, type_: str) -> dict:
-    while True:
-        frame = json.loads(await asyncio.wait_for(ws.recv(), 30))
-        if frame["type"] == type_:
-            return frame
 
 
 def test_the_stand_ins_name_what_they_stand_for():

@@ -19,9 +19,9 @@ DomainHeader = Annotated[str | None, Header(alias="Omniroute-Domain", descriptio
     "The routing domain to act on; by default the token's (a deployment-wide token: `default`)"))]
 
 
-def bus_for(request_app, token: str | None, named: str | None = None) -> MessageBus:
+def bus_for(app, token: str | None, named: str | None = None) -> MessageBus:
     """The bus of the domain a request with this token acts on (404: no such domain)."""
-    service = request_app.state.service
+    service = app.state.service
     return service.bus.within(tenancy.requested_domain(token, named, service.settings.domain_tokens))
 
 
