@@ -154,6 +154,21 @@ class ContactOverflowed(Model):
     wait_ms: int
 
 
+class ContactTransferred(Model):
+    """The agent who held a contact handed it on (desktop or API). It keeps its arrival
+    time and tier; a named agent or a supervisor is offered it first, for a while."""
+
+    contact_id: Id
+    channel: ChannelName
+    from_agent: Id
+    from_queue: Slug
+    queue: Slug = Field(description="The queue it waits in now")
+    to_agent: Id | None = Field(default=None, description="Offered to this agent first (named, or the supervisor chosen)")
+    kind: Literal["queue", "agent", "supervisor"]
+    reason: str = Field(default="", max_length=200)
+    note: str = Field(default="", max_length=2000, description="For the next agent, never shown to the customer")
+
+
 class ContactAbandoned(Model):
     contact_id: Id
     queue: Slug
@@ -210,6 +225,7 @@ EVENT_MODELS: dict[str, tuple[type[Model], str]] = {
     event_type("contact.assigned"): (ContactAssigned, topics.ROUTING),
     event_type("contact.requeued"): (ContactRequeued, topics.ROUTING),
     event_type("contact.escalated"): (ContactEscalated, topics.ROUTING),
+    event_type("contact.transferred"): (ContactTransferred, topics.ROUTING),
     event_type("contact.abandoned"): (ContactAbandoned, topics.ROUTING),
     event_type("contact.overflowed"): (ContactOverflowed, topics.ROUTING),
     event_type("contact.completed"): (ContactCompleted, topics.ROUTING),

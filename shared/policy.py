@@ -14,7 +14,7 @@ from typing import Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from shared.events import DEFAULT_DOMAIN, ChannelName, DomainName, Level, Slug
+from shared.events import DEFAULT_DOMAIN, ChannelName, DomainName, KeyId, Level, Slug
 
 Strategy = Literal["longest_idle", "most_skilled", "least_occupied", "round_robin"]
 
@@ -56,6 +56,7 @@ class Queue(Strict):
     max_wait_s: float | None = Field(default=None, gt=0, description="A contact still waiting this long after entering the queue overflows")
     overflow_queue: Slug | None = Field(default=None, description="Where overflow goes (keeps its place by arrival and tier)")
     overflow_action: Literal["callback"] | None = Field(default=None, description="Or: leave the queue as a callback request")
+    supervisors: list[KeyId] = Field(default_factory=list, description="Agents an escalation from this queue goes to")
 
     @model_validator(mode="after")
     def _last_step_open_ended(self) -> Queue:
@@ -92,6 +93,10 @@ class Policy(Strict):
     max_missed_offers: int = Field(default=3, ge=1, description="Consecutive offer timeouts that pause an agent (not_ready, missed_offers)")
     reoffer_delay_s: float = Field(default=10, gt=0, description="When only decliners are eligible, re-offer after this long")
     relationship_ttl_s: float = Field(default=30 * 86400, gt=0, description="How long a conversation remembers its last agent")
+    dispositions: dict[Slug, str] = Field(
+        default_factory=lambda: {"resolved": "Resolved", "follow_up": "Follow-up needed", "escalated": "Escalated"},
+        description="Wrap-up codes the desktop offers (code: label)")
+    transfer_hold_s: float = Field(default=30, gt=0, description="How long a contact transferred to a named agent or supervisor waits for them before anyone may take it")
     queues: dict[Slug, Queue]
     routes: list[Route] = Field(default_factory=list)
     default_queue: Slug
@@ -166,6 +171,7 @@ class Policy(Strict):
             "max_missed_offers": self.max_missed_offers,
             "reoffer_delay_ms": int(self.reoffer_delay_s * 1000),
             "relationship_ttl_s": int(self.relationship_ttl_s),
+            "transfer_hold_ms": int(self.transfer_hold_s * 1000),
             "default_queue": self.default_queue,
         }
 
@@ -187,6 +193,7 @@ def _compile_queue(q: Queue) -> dict:
         "max_wait_ms": _ms(q.max_wait_s),
         "overflow_queue": q.overflow_queue or "",
         "overflow_action": q.overflow_action or "",
+        "supervisors": q.supervisors,
     }
 
 

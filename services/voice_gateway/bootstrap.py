@@ -24,24 +24,26 @@ from .settings import VoiceSettings
 
 logger = log.get("voice")
 WILDCARDS = ("", "0.0.0.0", "::")
-ASSIGNED = event_type("contact.assigned")
-OVERFLOWED = event_type("contact.overflowed")
+# Each returns at once: SIP work (a REFER, a BYE) runs beside the consumer loop.
+HANDLERS = {
+    event_type("contact.assigned"): transfer.contact_assigned,  # REFER the caller to the agent
+    event_type("contact.overflowed"): ivr.contact_overflowed,  # take the callback, hang up
+    event_type("contact.transferred"): transfer.contact_transferred,  # on hold for the next agent
+    event_type("contact.completed"): transfer.contact_completed,  # leave the call
+}
 
 
 class VoiceGateway(ChannelGateway):
-    """The Kafka side: produces contacts, reacts to assignments (transfers the call) and
-    to overflow (takes the callback and hangs up)."""
+    """The Kafka side: produces contacts, and moves the calls it holds as routing events say."""
 
     channel = VOICE
     subscribes = (topics.ROUTING,)
     deps: VoiceDeps | None = None  # set by build once the SIP side exists
 
     async def handle(self, event: Envelope) -> None:
-        if event.type == ASSIGNED and self.deps is not None:
-            # Returns at once: the REFER runs beside the consumer loop.
-            transfer.contact_assigned(event, self.deps)
-        elif event.type == OVERFLOWED and self.deps is not None:
-            ivr.contact_overflowed(event, self.deps)
+        handler = HANDLERS.get(event.type)
+        if handler is not None and self.deps is not None:
+            handler(event, self.deps)
 
 
 def load_dialplan(path) -> DialPlan:

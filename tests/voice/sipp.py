@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import socket
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,8 +25,15 @@ def pcap(name: str) -> Path:
 
 def free_port() -> int:
     """A port free for both UDP and TCP right now."""
-    for _ in range(50):
-        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as u:
+    return free_ports(1)[0]
+
+
+def free_ports(n: int) -> list[int]:
+    """`n` distinct ports free for both UDP and TCP: each stays bound until all are chosen."""
+    with contextlib.ExitStack() as held:
+        ports: list[int] = []
+        for _ in range(50 * n):
+            u = held.enter_context(socket.socket(socket.AF_INET, socket.SOCK_DGRAM))
             u.bind(("127.0.0.1", 0))
             port = u.getsockname()[1]
             with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as t:
@@ -33,7 +41,9 @@ def free_port() -> int:
                     t.bind(("127.0.0.1", port))
                 except OSError:
                     continue
-            return port
+            ports.append(port)
+            if len(ports) == n:
+                return ports
     raise RuntimeError("no free port")
 
 

@@ -37,6 +37,12 @@ async def test_call_is_queued_offered_accepted_and_transferred_to_the_agent_phon
     assigned = await harness.routing.wait("contact.assigned", contact_id=contact.data.id)
     assert assigned.data.agent_sip_uri == agent_uri
 
+    await until(lambda: voice.deps.calls and next(iter(voice.deps.calls.values())).call.phase == "connected",
+                30, what="the caller to reach the agent's phone")
+    # The gateway keeps the caller's dialog while the agent has the call; completing the
+    # contact ends its part (BYE), and the caller then hangs up on the agent.
+    r = await harness.http.post(f"/v1/contacts/{contact.data.id}/complete", headers=ada)
+    assert r.status_code == 200, r.text
     await caller.done()
     assert caller.ok, caller.explain()
     assert f"REFER-TO {agent_uri}" in caller.files("logs"), caller.explain()
@@ -45,6 +51,43 @@ async def test_call_is_queued_offered_accepted_and_transferred_to_the_agent_phon
     await until(lambda: not voice.deps.calls, 10, what="the gateway to leave the transferred call")
     assert contacts_topic.of("contact.ended", contact_id=contact.data.id) == []
     assert contacts_topic.of("contact.updated", contact_id=contact.data.id) == []
+
+
+async def test_an_agents_transfer_refers_the_caller_to_the_next_agents_phone(harness, voice, contacts_topic, tmp_path):
+    ports = sipp.free_ports(2)
+    phones = [await sipp.run("sn:uas", 0, tmp_path / f"phone{i}", uas=True, local_port=p) for i, p in enumerate(ports)]
+    caller = await sipp.run("caller_transfer_twice.xml", voice.sip.port, tmp_path / "caller", keys={
+        "caller": "+15550111", "service": "1000", "gw_host": "127.0.0.1", "gw_port": voice.sip.port})
+    contact = await created_for(contacts_topic, "+15550111")
+    first = await phone_agent(harness, "fay", {"support": 3}, f"sip:fay@127.0.0.1:{ports[0]}")
+    offer = await harness.routing.wait("offer.issued", contact_id=contact.data.id, agent_id="fay")
+    assert (await harness.http.post(f"/v1/offers/{offer.data.offer_id}/accept", headers=first)).status_code == 200
+    await until(lambda: voice.deps.by_contact.get(contact.data.id) and
+                voice.deps.by_contact[contact.data.id].call.phase == "connected", 30, what="the caller with fay")
+
+    second = await phone_agent(harness, "gus", {"billing": 3}, f"sip:gus@127.0.0.1:{ports[1]}")
+    r = await harness.http.post(f"/v1/contacts/{contact.data.id}/transfer", headers=first, json={
+        "queue": "billing", "note": "refund of order 1042", "reason": "billing question"})
+    assert r.status_code == 200, r.text
+    moved = await harness.routing.wait("contact.transferred", contact_id=contact.data.id)
+    assert (moved.data.from_agent, moved.data.queue) == ("fay", "billing")
+    offer = await harness.routing.wait("offer.issued", contact_id=contact.data.id, agent_id="gus")
+    assert (await harness.http.post(f"/v1/offers/{offer.data.offer_id}/accept", headers=second)).status_code == 200
+    view = (await harness.http.get(f"/v1/contacts/{contact.data.id}", headers=second)).json()
+    assert view["contact"]["metadata"]["transfer"]["note"] == "refund of order 1042"  # for gus to read
+    await until(lambda: voice.deps.by_contact[contact.data.id].call.phase == "connected", 30,
+                what="the caller with gus")
+    assert (await harness.http.post(f"/v1/contacts/{contact.data.id}/complete", headers=second)).status_code == 200
+
+    await caller.done()
+    assert caller.ok, caller.explain()
+    logs = caller.files("logs")
+    assert f"REFER-TO sip:fay@127.0.0.1:{ports[0]}" in logs and f"SECOND-REFER-TO sip:gus@127.0.0.1:{ports[1]}" in logs
+    for phone in phones:
+        await phone.done()
+        assert phone.ok, phone.explain()  # each phone got the caller's INVITE, then its BYE
+    await until(lambda: not voice.deps.calls, 10, what="the gateway to leave the call")
+    assert contacts_topic.of("contact.ended", contact_id=contact.data.id) == []
 
 
 @pytest.mark.parametrize("tcp", [False, True], ids=["udp", "tcp"])

@@ -49,6 +49,19 @@ async def contact_queued_again(deps: ChatDeps, cid: str, conv: dict, sequence: s
     await notify_queue(deps, conv["queue"])
 
 
+async def contact_transferred(env: Envelope, deps: ChatDeps) -> None:
+    """The agent handed the chat on: the customer waits again, at their original place,
+    in the queue it went to; the conversation and its transcript go with it."""
+    e = env.data
+    conv = await deps.store.get(e.contact_id)
+    if e.channel != CHAT or not conv or not await deps.store.update(e.contact_id, env.sequence, state="queued",
+                                                                      queue=e.queue, agent_id=""):
+        return
+    await deps.store.wait(e.contact_id, e.queue, int(conv["created_ms"]))
+    await deps.hub.send(e.contact_id, {"type": "transferred", "queue": e.queue})
+    await notify_queue(deps, e.queue)
+
+
 async def contact_assigned(env: Envelope, deps: ChatDeps) -> None:
     e = env.data
     if e.channel != CHAT or not await deps.store.update(e.contact_id, env.sequence, state="assigned",
@@ -107,6 +120,7 @@ HANDLERS = {
     event_type("contact.queued"): contact_queued,
     event_type("contact.requeued"): contact_requeued,
     event_type("contact.assigned"): contact_assigned,
+    event_type("contact.transferred"): contact_transferred,
     event_type("contact.completed"): contact_closed,
     event_type("contact.abandoned"): contact_closed,
     event_type("contact.overflowed"): contact_closed,

@@ -226,6 +226,7 @@ ROUTING_STATES = {
     event_type("contact.queued"): "queued",
     event_type("offer.issued"): "offered",
     event_type("contact.requeued"): "queued",
+    event_type("contact.transferred"): "queued",  # the agent handed it on: the case moves with it
     event_type("contact.assigned"): "assigned",
     event_type("contact.completed"): "completed",
     event_type("contact.abandoned"): "abandoned",

@@ -24,6 +24,7 @@ from . import keys
 SCRIPTS = (
     "enqueue_contact", "upsert_agent", "set_agent_state", "accept_offer",
     "decline_offer", "complete_contact", "fire_timer", "end_contact", "heartbeat", "update_contact",
+    "transfer_contact",
 )
 STANDALONE = ("install_policy", "heartbeat")  # scripts without common.lua
 HISTORY_KEEP = 50
@@ -142,6 +143,9 @@ class RoutingStore:
 
     async def complete_contact(self, contact_id: str, agent_id: str, disposition: str = "") -> str:
         return await self._run("complete_contact", contact_id, agent_id, disposition)
+
+    async def transfer_contact(self, contact_id: str, agent_id: str, target: dict) -> str:
+        return await self._run("transfer_contact", contact_id, agent_id, json.dumps(target))
 
     async def get_contact(self, contact_id: str) -> ContactRecord | None:
         raw = await self._hash(self.key("contact", contact_id))

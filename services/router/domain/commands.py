@@ -136,6 +136,18 @@ class CompleteContact(Message):
 
 
 @dataclass(frozen=True)
+class TransferContact(Message):
+    """Hand an assigned contact on: to `queue`, to `agent` first, or to a supervisor."""
+    contact_id: str
+    caller: Caller
+    queue: str = ""
+    agent: str = ""
+    supervisor: bool = False
+    note: str = ""
+    reason: str = ""
+
+
+@dataclass(frozen=True)
 class PostAgentMessage(Message):
     contact_id: str
     caller: Caller

@@ -40,13 +40,15 @@ class ContactRecord:
     def conversation_id(self) -> str:
         return self.contact.get("conversation_id") or self.id
 
+    @property
+    def channel_metadata(self) -> dict[str, Any]:
+        """The gateways' (and transfers') later metadata laid over what they first said."""
+        return {**self.contact.get("metadata", {}), **self.metadata}
+
     def view(self) -> dict:
-        """The contact as the API shows it: routing fields plus the contact, with the
-        gateways' later metadata laid over what they first said."""
+        """The contact as the API shows it: routing fields plus the contact."""
         out = {k: v for k, v in self.raw.items() if k not in ("data", "meta")}
-        contact = dict(self.contact)
-        contact["metadata"] = {**contact.get("metadata", {}), **self.metadata}
-        return {**out, "id": self.id, "contact": contact}
+        return {**out, "id": self.id, "contact": {**self.contact, "metadata": self.channel_metadata}}
 
     def summary(self) -> dict:
         """What the agent desktop lists."""

@@ -21,6 +21,7 @@ HANDLERS = {
     c.DeclineOffer: agents.decline_offer,
     c.GetContact: contacts.get_contact,
     c.CompleteContact: contacts.complete_contact,
+    c.TransferContact: contacts.transfer_contact,
     c.PostAgentMessage: contacts.post_agent_message,
     c.GetTranscript: contacts.get_transcript,
     c.GetCustomerContext: contacts.get_customer_context,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ..domain.commands import Caller
-from ..domain.errors import Conflict, Forbidden, NotFound
+from ..domain.errors import Conflict, Forbidden, Invalid, NotFound
 from .deps import RouterDeps
 
 
@@ -22,7 +22,9 @@ async def assigned_contact(deps: RouterDeps, contact_id: str, caller: Caller):
 
 
 # What a transition's refusals mean.
-REFUSALS = {"not_found": NotFound, "forbidden": Forbidden, "gone": Conflict}
+REFUSALS = {"not_found": NotFound, "forbidden": Forbidden, "gone": Conflict,
+            "no_queue": Invalid, "no_agent": Invalid, "self": Invalid, "agent_away": Conflict,
+            "no_supervisor": Conflict}
 
 
 def raise_for(result: str, messages: dict[str, str]) -> str:

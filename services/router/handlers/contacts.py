@@ -132,6 +132,27 @@ async def complete_contact(msg: c.CompleteContact, deps: RouterDeps) -> str:
     return raise_for(result, COMPLETE_REFUSALS)
 
 
+TRANSFER_REFUSALS = {
+    **COMPLETE_REFUSALS,
+    "no_queue": "the target queue does not exist or does not serve this contact's channel",
+    "no_agent": "no such agent",
+    "agent_away": "that agent is offline or does not take this channel",
+    "no_supervisor": "no supervisor of that queue is signed in for this channel",
+    "self": "the contact is already yours",
+}
+
+
+async def transfer_contact(msg: c.TransferContact, deps: RouterDeps) -> str:
+    """The agent holding a contact hands it on (an admin does it for them). It keeps its
+    place: arrival time and tier are unchanged."""
+    agent_id = msg.caller.agent_id
+    if msg.caller.admin:
+        agent_id = (await assigned_contact(deps, msg.contact_id, msg.caller)).agent
+    target = {"queue": msg.queue, "agent": msg.agent, "supervisor": msg.supervisor,
+              "note": msg.note, "reason": msg.reason}
+    return raise_for(await deps.store.transfer_contact(msg.contact_id, agent_id, target), TRANSFER_REFUSALS)
+
+
 async def post_agent_message(msg: c.PostAgentMessage, deps: RouterDeps) -> MessagePosted:
     """The assigned agent writes to the customer; the channel's gateway delivers it."""
     contact = await assigned_contact(deps, msg.contact_id, msg.caller)
@@ -164,7 +185,7 @@ async def get_customer_context(msg: c.GetCustomerContext, deps: RouterDeps) -> d
                 for (cid, at), p in zip(earlier, found, strict=True) if p]
     return {"customer": contact.contact["customer"], "tier": contact.tier, "crm": profile,
             "intent": contact.intent, "queue": contact.queue, "channel": contact.channel,
-            "metadata": contact.contact.get("metadata", {}), "previous": previous[:10]}
+            "metadata": contact.channel_metadata, "previous": previous[:10]}
 
 
 # -- customers (CRM profile) -------------------------------------------------------------

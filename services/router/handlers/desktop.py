@@ -56,7 +56,9 @@ async def snapshot(deps: RouterDeps, agent_id: str) -> dict:
     contacts = summaries[len(pending):]
     agent = {"id": agent_id, "name": a.name if a else agent_id, "state": a.state if a else None,
              "reason": a.reason if a else "", "capacity": a.capacity if a else 0, "load": a.load if a else 0}
-    return {"type": "hello", "agent": agent, "offers": offers, "contacts": [s for s in contacts if s]}
+    policy = deps.policy.policy  # what the desk offers: wrap-up codes and transfer targets
+    return {"type": "hello", "agent": agent, "offers": offers, "contacts": [s for s in contacts if s],
+            "dispositions": policy.dispositions, "queues": sorted(policy.queues)}
 
 
 # -- events ------------------------------------------------------------------------------
@@ -89,6 +91,12 @@ async def contact_completed(env: Envelope, deps: RouterDeps) -> None:
                                           "disposition": done.disposition})
 
 
+async def contact_transferred(env: Envelope, deps: RouterDeps) -> None:
+    moved = env.data  # off the transferring agent's desktop
+    await deps.desks.send(moved.from_agent, {"type": "contact_closed", "contact_id": moved.contact_id,
+                                             "disposition": "transferred"})
+
+
 async def agent_state_changed(env: Envelope, deps: RouterDeps) -> None:
     s = env.data
     await deps.desks.send(s.agent_id, {"type": "presence", "state": s.state, "reason": s.reason})
@@ -109,6 +117,7 @@ EVENT_HANDLERS = {
     event_type("offer.expired"): offer_closed,
     event_type("contact.assigned"): contact_assigned,
     event_type("contact.completed"): contact_completed,
+    event_type("contact.transferred"): contact_transferred,
     event_type("agent.state_changed"): agent_state_changed,
     event_type("message.posted"): message_posted,
 }

@@ -1,7 +1,7 @@
 """A call's life in the gateway. Pure state; the handlers drive it.
 
-    ringing -> ivr -> queued -> transferring -> ended
-       \\________/      ^  \\_________/  (a failed transfer goes back to queued)
+    ringing -> ivr -> queued -> transferring -> connected -> ended
+    (a failed transfer goes back to queued; so does an agent's transfer of a connected call)
 """
 
 from __future__ import annotations
@@ -20,6 +20,9 @@ class Phase(StrEnum):
     IVR = "ivr"  # answered, waiting for a menu digit
     QUEUED = "queued"  # a contact exists and waits for an agent
     TRANSFERRING = "transferring"  # REFER sent to the caller
+    # With the agent. The caller's dialog is kept, so that an agent's transfer can move the
+    # call on (a new REFER) and the end of the contact can end the call.
+    CONNECTED = "connected"
     ENDED = "ended"
 
 

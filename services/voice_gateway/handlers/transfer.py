@@ -1,5 +1,9 @@
 """Assignment: a blind transfer of the caller to the agent's phone (REFER, RFC 3515),
-followed through NOTIFY; a failed transfer puts the contact back at its place."""
+followed through NOTIFY; a failed transfer puts the contact back at its place.
+
+The gateway keeps the caller's dialog while the agent has the call: an agent's transfer
+(contact.transferred) puts it back on hold, and the next assignment REFERs the caller to
+the next agent's phone; the contact's completion ends it (BYE)."""
 
 from __future__ import annotations
 
@@ -7,11 +11,12 @@ import asyncio
 import contextlib
 
 from shared.cloudevents import Envelope
-from shared.events import ContactAssigned, ContactUpdated
+from shared.events import ContactAssigned, ContactTransferred, ContactUpdated
 
 from ..adapters import metrics
 from ..domain.call import Phase
 from .deps import Live, VoiceDeps, logger
+from .ivr import hold
 from .teardown import send_bye
 
 ESTABLISH_TIMEOUT_S = 10.0  # an answered call's ACK; REFER needs a confirmed dialog
@@ -52,8 +57,10 @@ async def transfer(live: Live, agent_uri: str | None, deps: VoiceDeps) -> None:
         return  # the caller hung up meanwhile
     if 200 <= status < 300:
         metrics.TRANSFERS.labels(result="ok").inc()
-        deps.finish(live, "transferred")
-        await send_bye(live, deps)  # RFC 5589: the transferor leaves once it succeeded
+        live.call.phase = Phase.CONNECTED
+        if live.rtp:
+            live.rtp.stop_playing()
+        logger.info("transfer_done", call_id=live.call.call_id, contact_id=live.call.contact_id, to=agent_uri)
     else:
         await _failed(live, f"agent phone answered {status}", deps)
 
@@ -66,6 +73,27 @@ async def _failed(live: Live, reason: str, deps: VoiceDeps) -> None:
     live.call.phase = Phase.QUEUED
     live.transfer = None
     await deps.publisher.update_contact(ContactUpdated(contact_id=live.call.contact_id, requeue_reason=reason[:200]))
+
+
+def contact_transferred(event: Envelope, deps: VoiceDeps) -> None:
+    """The agent handed the contact on: the caller is ours to move again (on hold until
+    the next assignment REFERs them)."""
+    moved: ContactTransferred = event.data
+    live = deps.by_contact.get(moved.contact_id)
+    if live is None or live.call.phase != Phase.CONNECTED:
+        return
+    live.call.phase = Phase.QUEUED
+    hold(live, deps)
+
+
+def contact_completed(event: Envelope, deps: VoiceDeps) -> None:
+    """The agent completed the contact: the gateway leaves the call (RFC 5589: the
+    transferor leaves once the transfer is done)."""
+    live = deps.by_contact.get(event.data.contact_id)
+    if live is None or live.call.phase != Phase.CONNECTED:
+        return
+    deps.finish(live, "transferred")
+    deps.spawn(send_bye(live, deps))
 
 
 def notify_status(live: Live, status: int) -> None:

@@ -44,6 +44,7 @@
                         : "Waiting for an agent…");
     },
     assigned() { status("Connected to an agent"); },
+    transferred() { status("Transferring you to another agent…"); },
     message(f) { add(f); },
     ended(f) {
       ended = true;

@@ -23,12 +23,14 @@ local sip = agent[1]
 if sip == false or sip == '' then sip = nil end
 emit('contact.assigned', c.id, {contact_id = c.id, agent_id = aid, queue = c.queue,
   channel = c.channel, wait_ms = NOW - c.enqueued_at, agent_sip_uri = sip})
--- "<agent> joined" in the conversation, once per contact (the first agent to accept it).
+-- "<agent> joined" in the conversation, once per contact and agent it was transferred to.
 local cp = POLICY.channels[c.channel]
 if cp and cp.announce and redis.call('HSETNX', k_contact(c.id), 'joined', aid) == 1 then
   local name = (agent[2] and agent[2] ~= '') and agent[2] or aid
   local conv = c.conv ~= '' and c.conv or c.id
-  emit('message.posted', conv, {message_id = 'm-joined-' .. c.id, conversation_id = conv, contact_id = c.id,
+  local n = tonumber(c.transfers or '0')  -- one announcement per agent the contact reaches
+  local mid = 'm-joined-' .. c.id .. (n > 0 and ('-' .. n) or '')
+  emit('message.posted', conv, {message_id = mid, conversation_id = conv, contact_id = c.id,
     sender = 'system', author = name, text = name .. ' joined', sent_at = NOW})
 end
 return 'ok'

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from shared.events import ChannelName, KeyId, Level, Slug
 
@@ -53,6 +53,22 @@ class Decline(Body):
 
 class Completion(Body):
     disposition: str = Field(default="", max_length=200)
+
+
+class TransferIn(Body):
+    """Where the contact goes: `queue` (default: its own), `agent` first, or the queue's
+    supervisor (`supervisor: true`, an escalation). `note` is for the next agent only."""
+    queue: Slug | None = None
+    agent: KeyId | None = None
+    supervisor: bool = False
+    note: str = Field(default="", max_length=2000)
+    reason: str = Field(default="", max_length=200)
+
+    @model_validator(mode="after")
+    def _one_target(self) -> TransferIn:
+        if self.agent and self.supervisor:
+            raise ValueError("name an agent or ask for a supervisor, not both")
+        return self
 
 
 class CustomerProfile(Body):

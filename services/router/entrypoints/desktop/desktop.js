@@ -125,14 +125,26 @@
       (await api("GET", "/v1/contacts/" + encodeURIComponent(id) + "/transcript")).forEach((m) => addMessage(id, m));
       if (selected !== id) return;
       $("log").replaceChildren();
-      logFor(id).messages.forEach(renderMessage);
+      // Pushed messages may have come before the transcript: show them in the order sent.
+      logFor(id).messages.sort((a, b) => (a.sent_at || "").localeCompare(b.sent_at || "")).forEach(renderMessage);
       showContext(await api("GET", "/v1/contacts/" + encodeURIComponent(id) + "/context"));
     } catch (e) { $("pane-error").textContent = e.message; }
   }
 
+  // What the channel said about the contact, and a transfer's note, beside the customer.
+  function channelFacts(m) {
+    const t = m.transfer || {};
+    return [["Callback number", m.callback ? m.callback_number : ""], ["Subject", m.subject],
+            ["Reply due", m.first_response_due ? new Date(m.first_response_due).toLocaleString() : ""],
+            ["Transferred by", t.from_agent], ["Transfer note", t.note], ["Transfer reason", t.reason]]
+      .filter(([, v]) => v);
+  }
+
   function showContext(ctx) {
     const facts = [["Name", ctx.customer.name || ""], ["Customer", ctx.customer.id], ["Address", ctx.customer.address],
-                   ["Tier", ctx.tier], ["Intent", ctx.intent], ["Queue", ctx.queue]];
+                   ["Tier", ctx.tier], ["Intent", ctx.intent], ["Queue", ctx.queue],
+                   ...Object.entries(ctx.crm || {}).filter(([k]) => k !== "tier").map(([k, v]) => [k, String(v)]),
+                   ...channelFacts(ctx.metadata || {})];
     $("context-facts").replaceChildren(...facts.flatMap(([k, v]) => [el("dt", { text: k }), el("dd", { text: v, testid: "ctx-" + k.toLowerCase() })]));
     $("previous").replaceChildren(...(ctx.previous.length ? ctx.previous.map((p) =>
       el("li", { text: new Date(p.at * 1000).toLocaleString() + " · " + p.channel + " · " + p.state + (p.disposition ? " (" + p.disposition + ")" : "") }))
@@ -166,6 +178,23 @@
     } catch (err) { $("pane-error").textContent = err.message; }
   });
 
+  $("transfer").addEventListener("submit", async (e) => {
+    e.preventDefault();
+    if (!selected) return;
+    const id = selected, f = e.target.elements, supervisor = e.submitter && e.submitter.value === "supervisor";
+    const body = { queue: f.queue.value || null, note: f.note.value.trim(), supervisor };
+    if (!supervisor && f.agent.value.trim()) body.agent = f.agent.value.trim();
+    try {
+      await api("POST", "/v1/contacts/" + encodeURIComponent(id) + "/transfer", body);
+      e.target.reset();
+      closeContact(id);
+    } catch (err) { $("pane-error").textContent = err.message; }
+  });
+
+  function options(select, entries) {
+    select.replaceChildren(...entries.map(([value, label]) => { const o = el("option", { text: label }); o.value = value; return o; }));
+  }
+
   $("presence-form").addEventListener("submit", async (e) => {
     e.preventDefault();
     const f = e.target.elements, state = f.state.value, reason = state === "not_ready" ? f.reason.value : "";
@@ -179,6 +208,8 @@
       retry = 0;
       $("agent-name").textContent = f.agent.name;
       setPresence(f.agent.state, f.agent.reason);
+      options($("wrapup").elements.disposition, Object.entries(f.dispositions || {}));
+      options($("transfer").elements.queue, [["", "same queue"], ...(f.queues || []).map((q) => [q, "to " + q])]);
       f.offers.forEach(addOffer);
       f.contacts.forEach(addContact);
     },

@@ -8,7 +8,7 @@ from shared.events import MessagePosted
 from shared.transcripts import TranscriptEntry
 
 from ..deps import BusDep, CallerDep
-from ..schemas import Completion, ContactView, CustomerContext, MessageIn, Outcome
+from ..schemas import Completion, ContactView, CustomerContext, MessageIn, Outcome, TransferIn
 
 api = APIRouter(prefix="/contacts", tags=["contacts"])
 
@@ -22,6 +22,14 @@ async def get_contact(contact_id: str, bus: BusDep, who: CallerDep) -> ContactVi
 async def complete(contact_id: str, bus: BusDep, who: CallerDep, body: Completion | None = None) -> Outcome:
     disposition = body.disposition if body else ""
     return Outcome(result=await bus.handle(c.CompleteContact(contact_id, who, disposition)))
+
+
+@api.post("/{contact_id}/transfer", response_model=Outcome)
+async def transfer(contact_id: str, body: TransferIn, bus: BusDep, who: CallerDep) -> Outcome:
+    """Hand the contact on, keeping its place: to a queue, a named agent, or a supervisor."""
+    return Outcome(result=await bus.handle(c.TransferContact(
+        contact_id, who, queue=body.queue or "", agent=body.agent or "", supervisor=body.supervisor,
+        note=body.note, reason=body.reason)))
 
 
 @api.post("/{contact_id}/messages", status_code=status.HTTP_202_ACCEPTED, response_model=MessagePosted)
