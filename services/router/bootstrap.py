@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+import httpx
 from aiokafka import AIOKafkaProducer
 
 from shared import topics
@@ -19,6 +20,7 @@ from shared.policy import Policy, policy_files, read_policy_file
 from shared.redis_client import connect
 from shared.sockets import SocketHub
 
+from .adapters.crm import Breaker, CustomerDirectory, HttpCrm
 from .adapters.outbox import OutboxRelay
 from .adapters.publisher import KafkaPublisher
 from .adapters.stats_board import StatsBoard
@@ -45,6 +47,7 @@ class RoutingService:
     producer: AIOKafkaProducer | None = None
     consumers: dict[str, Consumer] = field(default_factory=dict)
     loops: list[Loop] = field(default_factory=list)
+    crm: HttpCrm | None = None
 
     @property
     def deps(self) -> RouterDeps:
@@ -65,6 +68,8 @@ class RoutingService:
             await entrance.stop()
         if self.producer is not None:
             await stop_within(self.producer.stop(), "router producer")
+        if self.crm is not None:
+            await self.crm.client.aclose()
         await self.deps.store.close()
 
     def healthy(self) -> bool:
@@ -106,6 +111,9 @@ def bootstrap(settings: RouterSettings | None = None, *, store=None, publisher=N
     producer = make_producer(settings.kafka_bootstrap, request_timeout_ms=settings.kafka_request_timeout_ms) \
         if kafka else None
     publisher = publisher if publisher is not None else KafkaPublisher(producer)
+    crm = build_crm(settings)
+    directory = CustomerDirectory(store, crm, Breaker(settings.crm_breaker_failures, settings.crm_breaker_open_s),
+                                  settings.crm_cache_s, settings.crm_stale_s)
     domains = {}
     for domain, (file, policy) in read_policies(settings.policy_file).items():
         domain_store = store if getattr(store, "domain", DEFAULT_DOMAIN) == domain else store.for_domain(domain)
@@ -114,14 +122,21 @@ def bootstrap(settings: RouterSettings | None = None, *, store=None, publisher=N
             publisher=publisher, desks=SocketHub(), board=StatsBoard(),
             outbox=OutboxRelay(redis, producer, settings.instance, domain) if kafka and redis is not None else None,
             stats=StatsStore(redis, domain) if redis is not None else None, tz=ZoneInfo(settings.stats_timezone),
-            domain=domain,
+            customers=directory.for_store(domain_store), domain=domain,
         )
     first = domains.get(DEFAULT_DOMAIN) or next(iter(domains.values()))
     bus = MessageBus(first, HANDLERS, domains)
-    service = RoutingService(settings=settings, bus=bus, producer=producer)
+    service = RoutingService(settings=settings, bus=bus, producer=producer, crm=crm)
     if kafka:
         _add_entrances(service, settings, producer)
     return service
+
+
+def build_crm(s: RouterSettings) -> HttpCrm | None:
+    if not s.crm_url:
+        return None
+    headers = {s.crm_auth_header: s.crm_auth.get_secret_value()} if s.crm_auth else {}
+    return HttpCrm(httpx.AsyncClient(trust_env=False), s.crm_url, s.crm_timeout_s, s.crm_mapping, s.crm_tiers, headers)
 
 
 def _add_entrances(service: RoutingService, s: RouterSettings, producer: AIOKafkaProducer) -> None:

@@ -51,6 +51,25 @@ class RouterSettings(CommonSettings):
     survey_secret: secret(DEV_SURVEY_SECRET) = DEV_SURVEY_SECRET
     survey_max_age_s: int = 30 * 86400
 
+    # -- CRM (off unless crm_url is set) --
+    # GET this for a customer's profile: {customer_id} and {address} are filled in.
+    crm_url: str = ""
+    crm_timeout_s: float = Field(default=0.5, gt=0)
+    # Sent as the `crm_auth_header` header (e.g. "Bearer <token>").
+    crm_auth: SecretStr | None = None
+    crm_auth_header: str = "Authorization"
+    # Where each profile field is in the CRM's JSON answer (dotted paths), JSON.
+    crm_mapping: dict[Literal["id", "tier", "name", "language", "vip", "notes"], str] = Field(default_factory=dict)
+    # The CRM's tier names as the policy's, JSON: {"Gold": "premium"}.
+    crm_tiers: dict[str, str] = Field(default_factory=dict)
+    # An answer is used without asking again for crm_cache_s, and kept crm_stale_s to
+    # stand in while the CRM is slow or down.
+    crm_cache_s: int = Field(default=300, ge=0)
+    crm_stale_s: int = Field(default=86_400, gt=0)
+    # After this many failures in a row the CRM is not asked for crm_breaker_open_s.
+    crm_breaker_failures: int = Field(default=5, ge=1)
+    crm_breaker_open_s: float = Field(default=30, gt=0)
+
     @model_validator(mode="after")
     def _own_secrets_outside_dev(self):
         self.require_secret("admin_token", self.admin_token, DEV_ADMIN_TOKEN)

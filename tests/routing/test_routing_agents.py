@@ -72,6 +72,33 @@ async def test_returning_customer_waits_for_their_last_agent_then_goes_to_anyone
     assert (await world.offer_of(back))["agent"] == "ann"
 
 
+async def test_a_returning_customer_on_another_channel_is_offered_to_their_last_agent_first(world):
+    await world.agent("ann", {"support": 1}, channels=["chat", "voice"])
+    await world.agent("bob", {"support": 1}, channels=["chat", "voice"])
+    chat = await world.contact(channel="chat", customer="+15550100")
+    await world.accept(chat)
+    await world.state.complete_contact(chat, (await world.state.get_contact(chat)).agent)
+    last = (await world.state.get_contact(chat)).agent
+    other = "bob" if last == "ann" else "ann"
+    await world.state.set_agent_state(last, "not_ready", "break")
+    call = await world.contact(channel="voice", customer="+15550100")  # no conversation in common
+    assert await world.contact_state(call) == "queued"  # held for their last agent, though another is free
+    await world.state.set_agent_state(last, "available")
+    assert (await world.offer_of(call))["agent"] == last
+    await world.state.decline_offer((await world.offer_of(call))["id"], last)
+    assert (await world.offer_of(call))["agent"] == other
+
+
+async def test_anonymous_callers_are_not_remembered(world):
+    await world.agent("ann", {"support": 1}, channels=["voice"])
+    await world.agent("bob", {"support": 1}, channels=["voice"])
+    first = await world.contact(channel="voice", customer="anonymous")
+    last = await world.accept(first)
+    await world.state.complete_contact(first, last)
+    await world.state.set_agent_state(last, "not_ready", "break")
+    again = await world.contact(channel="voice", customer="anonymous")
+    assert (await world.offer_of(again))["agent"] != last  # names nobody: anyone free, at once
+
 
 async def test_preferred_agent_on_a_break_is_waited_for_only_the_preferred_time(world):
     await world.agent("ann", {"support": 1}, channels=["chat"])

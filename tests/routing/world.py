@@ -84,10 +84,10 @@ class World:
 
     async def contact(self, cid: str | None = None, channel: str = "chat", queue: str | None = "support",
                       intent: str = "general", tier: str | None = None, conversation: str | None = None,
-                      priority: int = 0) -> str:
+                      priority: int = 0, customer: str | None = None) -> str:
         cid = cid or f"c-{uuid.uuid4().hex[:8]}"
         data = ContactCreated(id=cid, channel=channel, intent=intent, queue=queue, tier=tier, priority=priority,
-                              conversation_id=conversation, customer=Customer(id=f"cust-{cid}"))
+                              conversation_id=conversation, customer=Customer(id=customer or f"cust-{cid}"))
         env = new_event(event_type("contact.created"), data, source="tests", key=cid)
         await self.bus.handle(RouteEvent(env))
         return cid

@@ -30,7 +30,9 @@ TEMPLATES: dict[str, str] = {
     "prefwait": "prefwait:{id}",  # returning customers held for their last agent
     "conv": "conv:{id}",  # a conversation's last agent
     "token": "token:{hash}",  # agent token (sha256) -> agent id
-    "customer": "customer:{id}",  # CRM profile
+    "customer": "customer:{id}",  # local profile (PUT /v1/customers): overrides the CRM
+    "crm": "crm:{id}",  # the CRM's last answer about a customer, and when (expires)
+    "customer_agent": "custagent:{id}",  # a returning customer's last agent, across channels
     "customer_history": "history:{id}",  # a customer's recent contact ids by time (ids may hold ":")
     "seen": "seen:{source}:{id}",  # event dedupe marker
 }

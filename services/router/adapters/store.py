@@ -255,6 +255,18 @@ class RoutingStore:
     async def get_customer(self, customer_id: str) -> dict | None:
         return await self._hash(self.key("customer", customer_id))
 
+    async def crm_answer(self, customer_id: str) -> tuple[dict | None, float]:
+        """The CRM's last answer about a customer and its age in seconds (None: none kept)."""
+        raw = await self.redis.get(self.key("crm", customer_id))
+        if raw is None:
+            return None, 0.0
+        kept = json.loads(raw)
+        return kept["profile"], max(0.0, ((self._now_ms or now_ms)() - kept["at"]) / 1000)
+
+    async def remember_crm_answer(self, customer_id: str, profile: dict, keep_s: int) -> None:
+        await self.redis.set(self.key("crm", customer_id), json.dumps({"profile": profile, "at": (self._now_ms or now_ms)()}),
+                             ex=keep_s)
+
     async def history(self, customer_id: str, limit: int = 10) -> list[tuple[str, float]]:
         """(contact id, at) newest first (enqueue_contact.lua records them)."""
         found = await self.redis.zrevrange(self.key("customer_history", customer_id), 0, limit, withscores=True)

@@ -11,6 +11,7 @@ from shared.events import (
     ContactCreated,
     ContactEnded,
     ContactUpdated,
+    Customer,
     MessagePosted,
     event_type,
 )
@@ -23,6 +24,7 @@ from ..domain.records import ContactRecord
 from .access import assigned_contact, raise_for
 from .deps import RouterDeps
 
+ANONYMOUS = {"anonymous", "unknown"}  # caller ids that name nobody
 COMPLETE_REFUSALS = {
     "not_found": "contact not found",
     "forbidden": "this contact is assigned to another agent",
@@ -44,7 +46,7 @@ async def contact_created(env: Envelope, deps: RouterDeps) -> str:
         raise Rejected(f"queue {queue!r} is not in the routing policy")
     if new.channel not in policy.queues[queue].channels:
         raise Rejected(f"queue {queue!r} does not serve channel {new.channel!r}")
-    profile = await deps.store.get_customer(new.customer.id) or {}
+    profile = await customer_profile(deps, new.customer)
     tier = profile.get("tier") or new.tier or policy.default_tier
     if tier not in policy.tiers:
         tier = policy.default_tier
@@ -59,11 +61,27 @@ async def contact_created(env: Envelope, deps: RouterDeps) -> str:
         "skills": [s.model_dump() for s in first_step.skills],
         "data": new.model_dump_json(),
         "conversation_id": new.conversation_id,
+        "relationship": relationship(new.customer, profile),
     }
     result = await deps.store.enqueue_contact(_dedupe(env, deps), new.id, spec)
     if result == "no_queue":  # the policy changed under this replica: never dropped silently
         raise Rejected(f"queue {queue!r} or channel {new.channel!r} is not in the policy in force")
     return result
+
+
+def relationship(customer: Customer, profile: dict[str, str]) -> str:
+    """Whom "their last agent" is remembered for across channels: the CRM's id for the
+    customer when it gave one, else the gateway's customer id ("" for anonymous callers)."""
+    if profile.get("id"):
+        return f"crm.{profile['id']}"[:128]
+    return "" if customer.id in ANONYMOUS else customer.id
+
+
+async def customer_profile(deps: RouterDeps, customer: Customer) -> dict[str, str]:
+    """The local profile, else the CRM's (never waits on a slow CRM for long)."""
+    if deps.customers is None:
+        return await deps.store.get_customer(customer.id) or {}
+    return await deps.customers.profile(customer)
 
 
 async def contact_ended(env: Envelope, deps: RouterDeps) -> str:
@@ -177,7 +195,7 @@ async def get_transcript(msg: c.GetTranscript, deps: RouterDeps) -> list[dict]:
 async def get_customer_context(msg: c.GetCustomerContext, deps: RouterDeps) -> dict:
     """Who the customer is: tier, identity and their previous contacts."""
     contact = await assigned_contact(deps, msg.contact_id, msg.caller)
-    profile = await deps.store.get_customer(contact.customer_id) or {}
+    profile = await customer_profile(deps, Customer.model_validate(contact.contact["customer"]))
     earlier = [(cid, at) for cid, at in await deps.store.history(contact.customer_id) if cid != contact.id]
     found = await deps.store.get_contacts([cid for cid, _ in earlier])  # one round trip
     previous = [{"id": cid, "channel": p.channel, "queue": p.queue, "state": p.state,

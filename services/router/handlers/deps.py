@@ -13,6 +13,7 @@ from shared.events import DEFAULT_DOMAIN
 from shared.policy import Policy
 
 if TYPE_CHECKING:  # the real adapters, named for readers and type checkers only
+    from ..adapters.crm import CustomerDirectory
     from ..adapters.outbox import OutboxRelay
     from ..adapters.stats_board import StatsBoard
     from ..adapters.stats_store import StatsStore
@@ -56,5 +57,6 @@ class RouterDeps:
     outbox: OutboxRelay | None = None
     stats: StatsStore | None = None
     board: StatsBoard | None = None
+    customers: CustomerDirectory | None = None  # local profiles and the CRM; None: local only
     tz: ZoneInfo = field(default_factory=lambda: ZoneInfo("UTC"))
     domain: str = DEFAULT_DOMAIN

@@ -14,9 +14,10 @@ redis.call('SADD', k_agent_contacts(aid), c.id)
 redis.call('HSET', k_contact(c.id), 'state', 'assigned', 'agent', aid, 'assigned_at', NOW)
 redis.call('HSET', k_agent(aid), 'misses', 0)
 -- The conversation remembers its agent: a returning customer is offered to them first.
-if c.conv ~= '' then
-  redis.call('SET', k_conv(c.conv), aid, 'EX', POLICY.relationship_ttl_s or 2592000)
-end
+-- So does the customer, on whatever channel they come back.
+local ttl = POLICY.relationship_ttl_s or 2592000
+if c.conv ~= '' then redis.call('SET', k_conv(c.conv), aid, 'EX', ttl) end
+if c.rel and c.rel ~= '' then redis.call('SET', k_customer_agent(c.rel), aid, 'EX', ttl) end
 emit('offer.accepted', c.id, {offer_id = oid, contact_id = c.id, agent_id = aid})
 local agent = redis.call('HMGET', k_agent(aid), 'sip_uri', 'name')
 local sip = agent[1]

@@ -1,5 +1,5 @@
 -- ARGV: now, dedupe_key, contact_id, json {channel, queue, tier, intent, customer_id,
---       offset_ms, skills, data, conversation_id?}
+--       offset_ms, skills, data, conversation_id?, relationship?}
 -- Idempotent on the event id (dedupe_key) and on the contact id.
 -- Returns no_queue (nothing written, not even the dedupe marker: the event can come again)
 -- when the policy in force here no longer has the queue or channel.
@@ -10,11 +10,13 @@ if not first_time(dedupe) then return 'duplicate' end
 if redis.call('EXISTS', k_contact(cid)) == 1 then return 'exists' end
 local conv = spec.conversation_id
 if type(conv) ~= 'string' then conv = '' end
+local rel = spec.relationship
+if type(rel) ~= 'string' then rel = '' end
 local arrival = next_arrival()
 redis.call('HSET', k_contact(cid), 'state', 'queued', 'channel', spec.channel, 'queue', spec.queue,
   'step', 0, 'tier', spec.tier, 'intent', spec.intent, 'customer', spec.customer_id,
   'score', arrival - spec.offset_ms, 'arrival', arrival, 'offset', spec.offset_ms, 'enqueued_at', NOW,
-  'qstart', NOW, 'conv', conv, 'data', spec.data)
+  'qstart', NOW, 'conv', conv, 'rel', rel, 'data', spec.data)
 -- The customer's recent contacts, for the agent's context (newest HISTORY_KEEP).
 local history = k_customer_history(spec.customer_id)
 redis.call('ZADD', history, NOW / 1000, cid)
@@ -23,9 +25,11 @@ redis.call('EXPIRE', history, RETENTION_S)
 emit('contact.queued', cid, {contact_id = cid, queue = spec.queue, channel = spec.channel,
   tier = spec.tier, customer_id = spec.customer_id, required_skills = spec.skills})
 local c = load_contact(cid)
--- A returning customer waits for their last agent first, for the queue's preferred time.
-if conv ~= '' and (qp.preferred_ms or -1) > 0 then
-  local aid = redis.call('GET', k_conv(conv))
+-- A returning customer waits for their last agent first, for the queue's preferred time:
+-- the conversation's agent, else the customer's last agent on any channel.
+if (conv ~= '' or rel ~= '') and (qp.preferred_ms or -1) > 0 then
+  local aid = conv ~= '' and redis.call('GET', k_conv(conv)) or false
+  if not aid and rel ~= '' then aid = redis.call('GET', k_customer_agent(rel)) end
   local a = aid and load_agent(aid)
   if a and a.state ~= 'offline' and has(a.channels, spec.channel) then
     for _, qual in ipairs(a.quals) do

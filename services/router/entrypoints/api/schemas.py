@@ -125,7 +125,7 @@ class PreviousContact(BaseModel):
 class CustomerContext(BaseModel):
     customer: dict[str, Any] = Field(description="the customer as the gateway named them: id, address, name")
     tier: str
-    crm: dict[str, str] = Field(description="the CRM profile (PUT /v1/customers)")
+    crm: dict[str, str] = Field(description="the customer's profile: the local one (PUT /v1/customers), else the CRM's")
     intent: str
     queue: str
     channel: str
