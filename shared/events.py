@@ -169,6 +169,20 @@ class ContactTransferred(Model):
     note: str = Field(default="", max_length=2000, description="For the next agent, never shown to the customer")
 
 
+class ContactDeferred(Model):
+    """A contact arrived while its queue was closed (its hours of operation). `wait`: it
+    is queued at the opening (email; its wait counts from then); `callback`: a callback
+    at the opening (voice); `leave`: it is over, the customer is told the hours (chat)."""
+
+    contact_id: Id
+    queue: Slug
+    channel: ChannelName
+    reason: Literal["closed"] = "closed"
+    action: Literal["wait", "callback", "leave"]
+    opens_at_ms: int | None = Field(default=None, description="When the queue opens next (none within a year: null)")
+    hours: str = Field(default="", max_length=500, description="The queue's weekly hours, for the customer")
+
+
 class ContactAbandoned(Model):
     contact_id: Id
     queue: Slug
@@ -226,6 +240,7 @@ EVENT_MODELS: dict[str, tuple[type[Model], str]] = {
     event_type("contact.requeued"): (ContactRequeued, topics.ROUTING),
     event_type("contact.escalated"): (ContactEscalated, topics.ROUTING),
     event_type("contact.transferred"): (ContactTransferred, topics.ROUTING),
+    event_type("contact.deferred"): (ContactDeferred, topics.ROUTING),
     event_type("contact.abandoned"): (ContactAbandoned, topics.ROUTING),
     event_type("contact.overflowed"): (ContactOverflowed, topics.ROUTING),
     event_type("contact.completed"): (ContactCompleted, topics.ROUTING),

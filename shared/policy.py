@@ -7,6 +7,7 @@ transitions read (costs, blocking rules, strategies), so scripts never scan agen
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 from pathlib import Path
 from typing import Literal
@@ -15,6 +16,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from shared.events import DEFAULT_DOMAIN, ChannelName, DomainName, KeyId, Level, Slug
+from shared.hours import Schedule
 
 Strategy = Literal["longest_idle", "most_skilled", "least_occupied", "round_robin"]
 
@@ -28,6 +30,9 @@ class ChannelPolicy(Strict):
     blocks: list[ChannelName] = Field(default_factory=list, description="Channels an agent can't take while busy on this one")
     wrapup_s: float = Field(default=0, ge=0)
     announce_agent: bool = Field(default=False, description="Post '<agent> joined' into the conversation on accept")
+    closed_action: Literal["wait", "callback", "leave"] = Field(
+        default="leave", description="A contact arriving while its queue is closed: waits for the opening (email), "
+        "becomes a callback at the opening (voice), or is told the hours and leaves (chat)")
 
 
 class StepSkill(Strict):
@@ -57,6 +62,7 @@ class Queue(Strict):
     overflow_queue: Slug | None = Field(default=None, description="Where overflow goes (keeps its place by arrival and tier)")
     overflow_action: Literal["callback"] | None = Field(default=None, description="Or: leave the queue as a callback request")
     supervisors: list[KeyId] = Field(default_factory=list, description="Agents an escalation from this queue goes to")
+    schedule: Slug | None = Field(default=None, description="Its hours of operation (schedules); none: always open")
 
     @model_validator(mode="after")
     def _last_step_open_ended(self) -> Queue:
@@ -97,6 +103,7 @@ class Policy(Strict):
         default_factory=lambda: {"resolved": "Resolved", "follow_up": "Follow-up needed", "escalated": "Escalated"},
         description="Wrap-up codes the desktop offers (code: label)")
     transfer_hold_s: float = Field(default=30, gt=0, description="How long a contact transferred to a named agent or supervisor waits for them before anyone may take it")
+    schedules: dict[Slug, Schedule] = Field(default_factory=dict, description="Hours of operation queues name")
     queues: dict[Slug, Queue]
     routes: list[Route] = Field(default_factory=list)
     default_queue: Slug
@@ -117,6 +124,8 @@ class Policy(Strict):
             for ch in q.sla:
                 if ch not in q.channels:
                     raise ValueError(f"queue {name!r} has an SLA for channel {ch!r} it does not serve")
+            if q.schedule and q.schedule not in self.schedules:
+                raise ValueError(f"queue {name!r} names unknown schedule {q.schedule!r}")
         for name in self.queues:
             self._check_overflow_chain(name)
         return self
@@ -145,6 +154,17 @@ class Policy(Strict):
             if r.intent == intent and r.channel is None:
                 return r.queue
         return self.default_queue
+
+    def closed(self, queue: str, at: dt.datetime) -> tuple[bool, dt.datetime | None]:
+        """Whether the queue is closed at `at` and, if so, when it opens (None: not within
+        a year)."""
+        name = self.queues[queue].schedule
+        if not name:
+            return False, None
+        schedule = self.schedules[name]
+        if schedule.is_open(at):
+            return False, None
+        return True, schedule.next_opening(at)
 
     def priority_offset_ms(self, tier: str, intent: str, priority: int = 0) -> int:
         """How far ahead of its arrival time a contact sorts.
@@ -222,3 +242,15 @@ def read_policy_file(path) -> tuple[str, Policy]:
     with open(path, "rb") as f:
         raw = f.read()
     return hashlib.sha256(raw).hexdigest(), Policy.model_validate(yaml.safe_load(raw))
+
+
+def domain_policy(path: Path, domain: str = DEFAULT_DOMAIN) -> Policy:
+    """A gateway's policy (read-only: SLAs, hours): its domain's, from a file or a
+    directory of them; a single file is taken whatever domain it names."""
+    policies = [read_policy_file(f)[1] for f in policy_files(Path(path))]
+    for policy in policies:
+        if policy.domain == domain:
+            return policy
+    if len(policies) == 1:
+        return policies[0]
+    raise ValueError(f"no policy in {path} governs routing domain {domain!r}")

@@ -1,7 +1,10 @@
 """Chat gateway settings (env prefix OMNIROUTE_)."""
 
+from pathlib import Path
+
 from pydantic import model_validator
 
+from shared.policy import DEFAULT_POLICY_FILE
 from shared.settings import DEV_CHAT_SECRET, GatewaySettings, secret
 
 
@@ -19,6 +22,8 @@ class ChatSettings(GatewaySettings):
     chat_abandon_grace_s: float = 20.0
     # Estimated wait per queue position until the queue has answered a chat.
     chat_default_wait_s: float = 60.0
+    # The routing policy (its domain's file), read-only: the widget shows each topic's hours.
+    policy_file: Path = DEFAULT_POLICY_FILE
 
     @model_validator(mode="after")
     def _own_secrets_outside_dev(self):

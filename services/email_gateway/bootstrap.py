@@ -14,7 +14,7 @@ from shared.events import EMAIL
 from shared.gateway import ChannelGateway
 from shared.lifecycle import cancel_tasks, stop_within
 from shared.loops import Loop, dead
-from shared.policy import Policy, read_policy_file
+from shared.policy import Policy, domain_policy
 from shared.redis_client import connect
 
 from .adapters.cases import CaseStore
@@ -30,9 +30,10 @@ from .settings import EmailSettings
 logger = log.get("email-gateway")
 
 
-def load_policy(path) -> Policy:
-    """The routing policy file, read-only: queue SLAs set the response times."""
-    return read_policy_file(path)[1]
+def load_policy(settings: EmailSettings) -> Policy:
+    """The routing policy of the gateway's domain, read-only: queue SLAs set the response
+    times, hours of operation when they start."""
+    return domain_policy(settings.policy_file, settings.domain)
 
 
 class EmailGateway(ChannelGateway):
@@ -52,7 +53,7 @@ class EmailService:
         self.redis = redis or connect(settings)
         self.gateway = EmailGateway(settings)
         self.deps = EmailDeps(
-            settings=settings, cases=CaseStore(self.redis), policy=policy or load_policy(settings.policy_file),
+            settings=settings, cases=CaseStore(self.redis), policy=policy or load_policy(settings),
             publisher=self.gateway, smtp_relay=SmtpRelay(settings.smtp_relay_host, settings.smtp_relay_port),
             spawn=self._spawn)
         self.gateway.deps = self.deps

@@ -28,6 +28,7 @@ WILDCARDS = ("", "0.0.0.0", "::")
 HANDLERS = {
     event_type("contact.assigned"): transfer.contact_assigned,  # REFER the caller to the agent
     event_type("contact.overflowed"): ivr.contact_overflowed,  # take the callback, hang up
+    event_type("contact.deferred"): ivr.contact_deferred,  # closed: callback at the opening, or goodbye
     event_type("contact.transferred"): transfer.contact_transferred,  # on hold for the next agent
     event_type("contact.completed"): transfer.contact_completed,  # leave the call
 }

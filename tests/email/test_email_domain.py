@@ -8,10 +8,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from services.email_gateway.bootstrap import load_policy
 from services.email_gateway.domain import compose, sla
 from services.email_gateway.domain.loops import no_ack_reason
 from services.email_gateway.domain.parsing import Unparseable, html_to_text, parse
+from shared.policy import domain_policy
 from services.email_gateway.domain.threading import (
     case_refs,
     match_case,
@@ -131,7 +131,7 @@ def test_imap_mail_uses_return_path_for_the_envelope_sender():
 
 def test_ack_is_threaded_auto_submitted_and_names_case_and_sla():
     view = compose.CaseView("C-1042", "ann@example.com", "Order 77", ["<m1@example.com>"], "<m1@example.com>")
-    routing = load_policy(DEFAULT_POLICY)
+    routing = domain_policy(DEFAULT_POLICY)
     expected = sla.humanize(sla.first_response_s(routing, "general"))
     assert expected == "within 4 hours"
     msg = BytesParser(policy=policy.default).parsebytes(

@@ -5,6 +5,7 @@ that need no Redis. It keeps records and simple offer/contact states; routing it
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from dataclasses import dataclass, field
 
 from services.router.domain.errors import PolicyConflict
@@ -46,6 +47,9 @@ class FakeStore:
 
     async def close(self) -> None:
         return None
+
+    def now(self) -> datetime:
+        return datetime.fromtimestamp(self.now_ms / 1000, UTC)
 
     async def server_time_ms(self) -> int:
         return self.now_ms

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException, Request, status
 from fastapi.responses import FileResponse, RedirectResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
+from shared.events import CHAT
 from shared.transcripts import TranscriptEntry
 
 from ..domain.chat import CLOSE_FORBIDDEN, TOPICS, ProtocolError, open_token
@@ -48,11 +50,23 @@ async def embed() -> FileResponse:
 class Topic(BaseModel):
     id: str
     label: str
+    open: bool = Field(description="Whether its queue is open now (hours of operation)")
+    opens_at: datetime | None = Field(default=None, description="When closed: its next opening")
+    hours: str | None = Field(default=None, description="Its queue's weekly hours, when it has a schedule")
 
 
 @api.get("/v1/topics", tags=["chat"])
-async def topics() -> list[Topic]:
-    return [Topic(id=key, label=label) for key, (label, _) in TOPICS.items()]
+async def topics(deps: DepsDep) -> list[Topic]:
+    """The widget's topics, each open or closed now by its queue's hours."""
+    policy, now = deps.policy, datetime.now(UTC)
+    found = []
+    for key, (label, intent) in TOPICS.items():
+        queue = policy.queue_for(intent, CHAT)
+        closed, opens = policy.closed(queue, now)
+        schedule = policy.queues[queue].schedule
+        found.append(Topic(id=key, label=label, open=not closed, opens_at=opens,
+                           hours=policy.schedules[schedule].describe() if schedule else None))
+    return found
 
 
 @api.get("/v1/conversations/{conversation_id}/transcript", tags=["chat"])

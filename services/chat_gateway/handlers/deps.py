@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Protocol
 
 from shared.cloudevents import Envelope
 from shared.events import ContactCreated, MessagePosted, SurveySubmitted
+from shared.policy import Policy, domain_policy
 from shared.sockets import SocketHub
 
 from ..adapters.store import ChatStore
@@ -28,3 +29,8 @@ class ChatDeps:
     store: ChatStore
     hub: SocketHub
     settings: ChatSettings
+    policy: Policy = field(default=None)  # read from settings.policy_file unless given
+
+    def __post_init__(self) -> None:
+        if self.policy is None:
+            self.policy = domain_policy(self.settings.policy_file, self.settings.domain)

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
+
 from shared.clock import now_ms
 from shared.cloudevents import Envelope
-from shared.events import CHAT, event_type
+from shared.events import CHAT, ContactDeferred, event_type
 from shared.transcripts import message_view
 
 from ..domain.chat import estimated_wait_s
@@ -77,6 +80,7 @@ CLOSE_REASONS = {
     event_type("contact.completed"): "completed",
     event_type("contact.abandoned"): "abandoned",
     event_type("contact.overflowed"): "callback",  # the queue was full or the wait too long
+    event_type("contact.deferred"): "closed",  # outside the queue's hours
 }
 
 
@@ -90,17 +94,30 @@ async def contact_closed(env: Envelope, deps: ChatDeps) -> None:
         return
     await deps.store.unwait(e.contact_id, e.queue)
     await deps.store.cancel_abandon(e.contact_id)
-    await deps.hub.send(e.contact_id, ended_frame(reason))
+    await deps.hub.send(e.contact_id, ended_frame(reason, text=closed_text(e, deps) if reason == "closed" else None))
     await notify_queue(deps, e.queue)
 
 
 CALLBACK_TEXT = "All our agents are busy right now. We have your details and will get back to you."
 
 
-def ended_frame(reason: str, surveyed: bool = False) -> dict:
+def closed_text(e: ContactDeferred, deps: ChatDeps) -> str:
+    """The hours, and the next opening in the schedule's own time zone."""
+    schedule = deps.policy.schedules.get(deps.policy.queues[e.queue].schedule or "") \
+        if e.queue in deps.policy.queues else None
+    zone = schedule.zone if schedule else ZoneInfo("UTC")
+    opens = ""
+    if e.opens_at_ms:
+        at = datetime.fromtimestamp(e.opens_at_ms / 1000, UTC).astimezone(zone)
+        opens = f" We open again on {at:%A %d %B at %H:%M %Z}."
+    return f"We are closed right now. Our hours: {e.hours}.{opens} You can also email us at any time."
+
+
+def ended_frame(reason: str, surveyed: bool = False, text: str | None = None) -> dict:
     """`survey`: whether the widget offers the post-chat survey (chats the agent completed, once)."""
     frame = {"type": "ended", "reason": reason, "survey": reason == "completed" and not surveyed}
-    return frame | ({"text": CALLBACK_TEXT} if reason == "callback" else {})
+    text = text or (CALLBACK_TEXT if reason == "callback" else None)
+    return frame | ({"text": text} if text else {})
 
 
 async def message_posted(env: Envelope, deps: ChatDeps) -> None:
@@ -124,6 +141,7 @@ HANDLERS = {
     event_type("contact.completed"): contact_closed,
     event_type("contact.abandoned"): contact_closed,
     event_type("contact.overflowed"): contact_closed,
+    event_type("contact.deferred"): contact_closed,
     event_type("message.posted"): message_posted,
 }
 

@@ -40,13 +40,15 @@ def _base(sender: str, case: CaseView, domain: str, name: str = "") -> EmailMess
     return msg
 
 
-def acknowledgement(sender: str, case: CaseView, expected: str, domain: str) -> EmailMessage:
+def acknowledgement(sender: str, case: CaseView, expected: str, domain: str, closed_note: str = "") -> EmailMessage:
+    """`closed_note`: outside opening hours, the hours and when we open again."""
     msg = _base(sender, case, domain)
     # RFC 3834: mark it automatic so well-behaved responders don't answer it.
     msg["Auto-Submitted"] = "auto-replied"
     msg["X-Auto-Response-Suppress"] = "All"
     msg.set_content(
         f"Thank you for contacting us. We have received your message.\n\n"
+        + (f"{closed_note}\n\n" if closed_note else "") +
         f"Your case reference is {case.case_id}. We aim to respond {expected}.\n"
         f"Reply to this email to add to your case; keep [#{case.case_id}] in the subject.\n"
     )

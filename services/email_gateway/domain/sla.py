@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import datetime
+
 from shared.events import EMAIL
 from shared.policy import Policy
 
@@ -24,3 +27,29 @@ def humanize(seconds: float | None) -> str:
             return f"within {n} {unit}{'s' if n != 1 else ''}"
     n = max(1, round(seconds))
     return f"within {n} second{'s' if n != 1 else ''}"
+
+
+@dataclass(frozen=True)
+class Promise:
+    """What the acknowledgement promises: the first-response due time (ms; None: no
+    SLA), the words for it, and, outside hours, the hours and the next opening."""
+
+    due_ms: int | None
+    expected: str
+    closed_note: str = ""
+
+
+def promise(policy: Policy, intent: str, now: datetime) -> Promise:
+    """The queue's first-response SLA, counted from its next opening when it is closed
+    (the router queues the mail then)."""
+    queue = policy.queue_for(intent, EMAIL)
+    target_s = first_response_s(policy, intent, queue)
+    closed, opens = policy.closed(queue, now)
+    start = opens if closed and opens else now
+    due_ms = int(start.timestamp() * 1000 + target_s * 1000) if target_s else None
+    if not closed:
+        return Promise(due_ms, humanize(target_s))
+    hours = policy.schedules[policy.queues[queue].schedule]
+    when = opens.astimezone(hours.zone).strftime("%A %d %B %Y at %H:%M %Z") if opens else "when we reopen"
+    note = f"Your message reached us outside our opening hours ({hours.describe()}). We open again {when}"
+    return Promise(due_ms, f"{humanize(target_s)} of opening", note + ".")

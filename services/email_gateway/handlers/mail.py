@@ -80,8 +80,8 @@ async def _new_contact(mail: ParsedEmail, inbound: Inbound, match: CaseMatch | N
     ack_block = await _ack_blocker(mail, inbound, deps)
     # Remembered on the contact: whom we never acknowledge gets no survey either.
     contact_id = await cases.new_contact(case_id, auto_ack=f"suppressed:{ack_block}" if ack_block else "sent")
-    target_s = sla.first_response_s(deps.policy, intent)
-    due_ms = now_ms() + int(target_s * 1000) if target_s else None
+    promise = sla.promise(deps.policy, intent, datetime.now(UTC))  # from the opening when closed
+    due_ms = promise.due_ms
     contact = ContactCreated(
         id=contact_id, channel=EMAIL, intent=intent, conversation_id=case_id,
         customer=Customer(id=customer_id(mail.from_addr or inbound.envelope_sender or "unknown"),
@@ -97,7 +97,7 @@ async def _new_contact(mail: ParsedEmail, inbound: Inbound, match: CaseMatch | N
     if ack_block:
         metrics.ACK_SUPPRESSED.labels(reason=ack_block).inc()
     else:
-        deps.spawn(send_ack(case_id, mail, sla.humanize(target_s), deps))
+        deps.spawn(send_ack(case_id, mail, promise, deps))
     kind = "reopened" if match else "created"
     return Outcome(kind, case_id, contact_id, f"suppressed:{ack_block}" if ack_block else "sent")
 
@@ -168,11 +168,11 @@ async def _case_view(case_id: str, cases: CaseStore) -> compose.CaseView | None:
                             last_customer_msgid=case.get("last_customer_msgid") or None)
 
 
-async def send_ack(case_id: str, mail: ParsedEmail, expected: str, deps: EmailDeps) -> None:
+async def send_ack(case_id: str, mail: ParsedEmail, promise: sla.Promise, deps: EmailDeps) -> None:
     """Background: the customer's mail is already accepted, so a failed ack is logged, not retried."""
     s = deps.settings
-    await _send_automatic("ack", case_id, deps,
-                          lambda view: compose.acknowledgement(s.sender, view, expected, s.email_hostname))
+    await _send_automatic("ack", case_id, deps, lambda view: compose.acknowledgement(
+        s.sender, view, promise.expected, s.email_hostname, promise.closed_note))
 
 
 async def send_survey(case_id: str, contact_id: str, deps: EmailDeps) -> None:
@@ -227,6 +227,7 @@ ROUTING_STATES = {
     event_type("offer.issued"): "offered",
     event_type("contact.requeued"): "queued",
     event_type("contact.transferred"): "queued",  # the agent handed it on: the case moves with it
+    event_type("contact.deferred"): "scheduled",  # outside hours: queued at the opening
     event_type("contact.assigned"): "assigned",
     event_type("contact.completed"): "completed",
     event_type("contact.abandoned"): "abandoned",

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from datetime import UTC, datetime
 from importlib import resources
 from typing import Any
 
@@ -77,6 +78,10 @@ class RoutingStore:
         now = "" if self._now_ms is None else str(int(self._now_ms()))
         res = await self._scripts[name](keys=self._keys, args=[now, *args])
         return res.decode() if isinstance(res, bytes) else res
+
+    def now(self) -> datetime:
+        """The routing clock (a test's, or this host's) for calendar rules: opening hours."""
+        return datetime.fromtimestamp((self._now_ms or now_ms)() / 1000, UTC)
 
     async def ping(self) -> None:
         await self.redis.ping()

@@ -4,6 +4,7 @@ a contact (read, complete, write to the customer, transcript, customer context).
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 
 from shared.cloudevents import Envelope, new_event
 from shared.consumer_loop import Rejected
@@ -63,10 +64,22 @@ async def contact_created(env: Envelope, deps: RouterDeps) -> str:
         "conversation_id": new.conversation_id,
         "relationship": relationship(new.customer, profile),
     }
+    spec |= _closed_hours(policy, queue, new.channel, deps.store.now())
     result = await deps.store.enqueue_contact(_dedupe(env, deps), new.id, spec)
     if result == "no_queue":  # the policy changed under this replica: never dropped silently
         raise Rejected(f"queue {queue!r} or channel {new.channel!r} is not in the policy in force")
     return result
+
+
+def _closed_hours(policy: Policy, queue: str, channel: str, now: datetime) -> dict:
+    """What the transition needs when the queue is closed now: the channel's closed
+    action, the next opening (0: none within a year) and the hours to tell the customer."""
+    closed, opens = policy.closed(queue, now)
+    if not closed:
+        return {}
+    return {"closed_action": policy.channels[channel].closed_action,
+            "opens_at_ms": int(opens.timestamp() * 1000) if opens else 0,
+            "hours": policy.schedules[policy.queues[queue].schedule].describe()}
 
 
 def relationship(customer: Customer, profile: dict[str, str]) -> str:

@@ -42,6 +42,7 @@ class Call:
     choice: Choice | None = None
     acked: bool = False
     callback: bool = False
+    handed_over: bool = False  # an agent's phone has had it: its media no longer comes to us
     started: float = field(default_factory=time.monotonic)
 
     @property

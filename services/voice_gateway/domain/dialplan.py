@@ -124,7 +124,10 @@ def normalize(number: str) -> str:
     return re.sub(r"[\s().\-]", "", number or "")
 
 
+ANONYMOUS = "anonymous"  # a caller without a number: nobody to call back
+
+
 def customer_id(ani: str) -> str:
     """The caller's number as the CRM customer id (the router looks up the tier)."""
     cleaned = re.sub(r"[^A-Za-z0-9+._@:\-]", "", normalize(ani))[:128]
-    return cleaned or "anonymous"
+    return cleaned or ANONYMOUS

@@ -121,8 +121,8 @@ async def watch_media(live: Live, deps: VoiceDeps) -> None:
     tick = min(5.0, s.voice_media_timeout_s / 4)
     while live.call.live:
         await asyncio.sleep(tick)
-        if not live.call.live or live.call.phase not in (Phase.IVR, Phase.QUEUED):
-            continue  # ringing, or handed over to an agent
+        if not live.call.live or live.call.phase not in (Phase.IVR, Phase.QUEUED) or live.call.handed_over:
+            continue  # ringing, or handed over to an agent (its media goes there)
         now = time.monotonic()
         if now - live.rtp.heard_at > s.voice_media_timeout_s or now - live.call.started > s.voice_max_call_s:
             logger.warning("call_timed_out", call_id=live.call.call_id, silent_s=round(now - live.rtp.heard_at, 1))

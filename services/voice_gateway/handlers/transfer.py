@@ -57,7 +57,7 @@ async def transfer(live: Live, agent_uri: str | None, deps: VoiceDeps) -> None:
         return  # the caller hung up meanwhile
     if 200 <= status < 300:
         metrics.TRANSFERS.labels(result="ok").inc()
-        live.call.phase = Phase.CONNECTED
+        live.call.phase, live.call.handed_over = Phase.CONNECTED, True
         if live.rtp:
             live.rtp.stop_playing()
         logger.info("transfer_done", call_id=live.call.call_id, contact_id=live.call.contact_id, to=agent_uri)

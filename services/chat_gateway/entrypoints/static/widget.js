@@ -76,6 +76,19 @@
 
   function resumeFrame() { return { type: "resume", token: saved.token, conversation_id: saved.conversation_id }; }
 
+  // Each topic's queue hours: open now, or closed and when it opens (GET /v1/topics).
+  const topics = {};
+  function showHours() {
+    const t = topics[$("start").elements.topic.value];
+    if (!t) { $("hours").textContent = ""; return; }
+    const hours = t.hours ? " · " + t.hours : "";
+    $("hours").textContent = t.open ? (t.hours ? "Open now" + hours : "")
+      : "Closed now" + (t.opens_at ? " · opens " + new Date(t.opens_at).toLocaleString() : "") + hours;
+  }
+  fetch("/v1/topics").then((r) => r.json()).then((list) => { list.forEach((t) => { topics[t.id] = t; }); showHours(); })
+    .catch(() => {});
+  $("start").elements.topic.addEventListener("change", showHours);
+
   $("start").addEventListener("submit", (e) => {
     e.preventDefault();
     const data = Object.fromEntries(new FormData(e.target));

@@ -16,5 +16,11 @@ if c.state == 'queued' or c.state == 'offered' then
   retire_contact(cid)
   return 'abandoned'
 end
+if c.state == 'scheduled' then  -- waiting for its queue to open: nothing to abandon
+  disarm('open:' .. cid)
+  redis.call('HSET', k_contact(cid), 'state', 'closed', 'ended_at', NOW, 'end_reason', reason)
+  retire_contact(cid)
+  return 'closed'
+end
 redis.call('HSET', k_contact(cid), 'customer_left', NOW)
 return 'noted'

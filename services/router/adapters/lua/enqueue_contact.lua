@@ -22,6 +22,22 @@ local history = k_customer_history(spec.customer_id)
 redis.call('ZADD', history, NOW / 1000, cid)
 redis.call('ZREMRANGEBYRANK', history, 0, -HISTORY_KEEP - 1)
 redis.call('EXPIRE', history, RETENTION_S)
+-- Its queue is closed: it waits for the opening (scheduled, its wait counting from then),
+-- or it is over now (the customer is told the hours).
+if spec.closed_action then
+  local opens = tonumber(spec.opens_at_ms) or 0
+  if spec.closed_action == 'leave' or opens <= 0 then
+    redis.call('HSET', k_contact(cid), 'state', 'closed', 'ended_at', NOW, 'end_reason', 'closed')
+    retire_contact(cid)
+  else
+    redis.call('HSET', k_contact(cid), 'state', 'scheduled', 'enqueued_at', opens, 'qstart', opens,
+      'skills', cjson.encode(spec.skills))
+    arm('open:' .. cid, opens)
+  end
+  emit('contact.deferred', cid, {contact_id = cid, queue = spec.queue, channel = spec.channel, reason = 'closed',
+    action = spec.closed_action, opens_at_ms = opens > 0 and opens or cjson.null, hours = spec.hours or ''})
+  return 'deferred'
+end
 emit('contact.queued', cid, {contact_id = cid, queue = spec.queue, channel = spec.channel,
   tier = spec.tier, customer_id = spec.customer_id, required_skills = spec.skills})
 local c = load_contact(cid)

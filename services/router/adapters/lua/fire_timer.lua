@@ -1,6 +1,6 @@
 -- ARGV: now, member. Fires a due timer; re-checks state so firing twice is harmless.
 -- Members: offer:<id> | presence:<agent> | wrapup:<agent> | step:<contact>:<step> |
---          maxwait:<contact> | pref:<contact> | retry:<contact>
+--          maxwait:<contact> | pref:<contact> | retry:<contact> | open:<contact>
 local member = ARGV[2]
 local due = redis.call('ZSCORE', K_TIMERS, member)
 if not due or tonumber(due) > NOW then return 'not_due' end
@@ -55,6 +55,16 @@ if kind == 'step' then
   advance_step(c, n)
   push_contact(c)
   return 'escalated'
+end
+
+if kind == 'open' then  -- its queue opened: it joins it at the place its arrival gave it
+  local c = load_contact(id)
+  if not c or c.state ~= 'scheduled' then return 'stale' end
+  emit('contact.queued', id, {contact_id = id, queue = c.queue, channel = c.channel, tier = c.tier,
+    customer_id = c.customer, required_skills = cjson.decode(c.skills or '[]')})
+  if still_served(c) then enter_queue(c, c.queue) else rehome(c) end
+  if c.state == 'queued' then settle_new(c) end
+  return 'opened'
 end
 
 local c = load_contact(id)
