@@ -74,6 +74,8 @@ class ContactUpdated(Model):
     priority: int | None = Field(default=None, ge=-100, le=100)
     escalate: bool = Field(default=False, description="Raise to the queue's escalation priority now")
     requeue_reason: str | None = Field(default=None, max_length=200, description="Put an assigned contact back at its original place")
+    retry_in_s: float | None = Field(default=None, gt=0, le=7 * 86400, description="With requeue_reason: back in the queue only after this long (a callback nobody answered)")
+    close_reason: str | None = Field(default=None, max_length=200, description="The gateway gives up on an assigned contact: it is completed with this disposition")
     metadata: dict[str, Any] = Field(default_factory=dict, description="Merged into the contact's channel metadata")
 
 
@@ -127,6 +129,8 @@ class ContactAssigned(Model):
     channel: ChannelName
     wait_ms: int
     agent_sip_uri: str | None = Field(default=None, description="Where the voice gateway transfers the call")
+    callback_number: str | None = Field(default=None, max_length=320, description="A callback: the number the voice gateway dials")
+    callback_gateway: str | None = Field(default=None, max_length=200, description="A callback: the voice gateway replica that dials it")
 
 
 class ContactRequeued(Model):

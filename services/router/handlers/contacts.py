@@ -25,7 +25,7 @@ from ..domain.records import ContactRecord
 from .access import assigned_contact, raise_for
 from .deps import RouterDeps
 
-ANONYMOUS = {"anonymous", "unknown"}  # caller ids that name nobody
+ANONYMOUS = {"anonymous", "unknown", "email:unknown"}  # customer ids that name nobody
 COMPLETE_REFUSALS = {
     "not_found": "contact not found",
     "forbidden": "this contact is assigned to another agent",
@@ -113,6 +113,7 @@ async def contact_updated(env: Envelope, deps: RouterDeps) -> str:
     spec = {
         "offset_ms": offset_ms, "tier": u.tier, "priority": u.priority, "escalate": u.escalate,
         "requeue_reason": u.requeue_reason, "metadata": u.metadata,
+        "retry_in_ms": int(u.retry_in_s * 1000) if u.retry_in_s else 0, "close_reason": u.close_reason or "",
     }
     return await deps.store.update_contact(_dedupe(env, deps), u.contact_id, spec)
 

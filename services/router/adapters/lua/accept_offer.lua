@@ -22,8 +22,14 @@ emit('offer.accepted', c.id, {offer_id = oid, contact_id = c.id, agent_id = aid}
 local agent = redis.call('HMGET', k_agent(aid), 'sip_uri', 'name')
 local sip = agent[1]
 if sip == false or sip == '' then sip = nil end
-emit('contact.assigned', c.id, {contact_id = c.id, agent_id = aid, queue = c.queue,
-  channel = c.channel, wait_ms = NOW - c.enqueued_at, agent_sip_uri = sip})
+local assigned = {contact_id = c.id, agent_id = aid, queue = c.queue, channel = c.channel,
+  wait_ms = NOW - c.enqueued_at, agent_sip_uri = sip}
+local meta = cjson.decode(c.meta or '{}')
+if meta.callback == true and type(meta.callback_number) == 'string' then  -- the gateway dials it
+  assigned.callback_number = meta.callback_number
+  if type(meta.callback_gateway) == 'string' then assigned.callback_gateway = meta.callback_gateway end
+end
+emit('contact.assigned', c.id, assigned)
 -- "<agent> joined" in the conversation, once per contact and agent it was transferred to.
 local cp = POLICY.channels[c.channel]
 if cp and cp.announce and redis.call('HSETNX', k_contact(c.id), 'joined', aid) == 1 then

@@ -57,11 +57,16 @@ if kind == 'step' then
   return 'escalated'
 end
 
-if kind == 'open' then  -- its queue opened: it joins it at the place its arrival gave it
+if kind == 'open' then  -- its queue opened (or a retry is due): it joins it at its place
   local c = load_contact(id)
   if not c or c.state ~= 'scheduled' then return 'stale' end
-  emit('contact.queued', id, {contact_id = id, queue = c.queue, channel = c.channel, tier = c.tier,
-    customer_id = c.customer, required_skills = cjson.decode(c.skills or '[]')})
+  if c.deferred == 'retry' then  -- a callback to try again: it was queued before
+    redis.call('HSET', k_contact(id), 'deferred', '')
+    emit('contact.requeued', id, {contact_id = id, queue = c.queue, reason = 'callback_retry'})
+  else
+    emit('contact.queued', id, {contact_id = id, queue = c.queue, channel = c.channel, tier = c.tier,
+      customer_id = c.customer, required_skills = cjson.decode(c.skills or '[]')})
+  end
   if still_served(c) then enter_queue(c, c.queue) else rehome(c) end
   if c.state == 'queued' then settle_new(c) end
   return 'opened'

@@ -1,5 +1,5 @@
 -- ARGV: now, dedupe_key, contact_id, json {offset_ms|null, tier|null, priority|null,
---       escalate, requeue_reason|null, metadata}
+--       escalate, requeue_reason|null, retry_in_ms, close_reason, metadata}
 -- A gateway's news about a live contact. Re-scoring is one ZADD, so a new priority
 -- takes effect at once; a re-queue keeps the contact's original place.
 local dedupe, cid, u = ARGV[2], ARGV[3], cjson.decode(ARGV[4])
@@ -16,7 +16,35 @@ if u.escalate then
   redis.call('HSET', k_contact(cid), 'escalated', '1')
   emit('contact.escalated', cid, {contact_id = cid, queue = c.queue, step = c.step})
 end
+-- The gateway gave up on it (a callback nobody answered): completed with that reason.
+if (u.close_reason or '') ~= '' and c.state == 'assigned' then
+  local a = load_agent(c.agent)
+  redis.call('HSET', k_contact(cid), 'state', 'completed', 'completed_at', NOW, 'disposition', u.close_reason)
+  retire_contact(cid)
+  redis.call('SREM', k_agent_contacts(c.agent), cid)
+  emit('contact.completed', cid, {contact_id = cid, agent_id = c.agent, queue = c.queue, channel = c.channel,
+    handle_ms = NOW - tonumber(c.assigned_at), disposition = u.close_reason})
+  if a then
+    free_agent(a, c.channel, c.cost)
+    pull_for_agent(a)
+  end
+  return 'closed'
+end
 local reason = u.requeue_reason
+if reason ~= cjson.null and reason and c.state == 'assigned' and (u.retry_in_ms or 0) > 0 then
+  -- Back in line later (a callback to try again): out of every queue until its timer.
+  local a = load_agent(c.agent)
+  redis.call('SREM', k_agent_contacts(c.agent), cid)
+  if c.offer ~= '' then retire_offer(c.offer) end
+  redis.call('HSET', k_contact(cid), 'state', 'scheduled', 'offer', '', 'agent', '', 'deferred', 'retry')
+  arm('open:' .. cid, NOW + u.retry_in_ms)
+  emit('contact.requeued', cid, {contact_id = cid, queue = c.queue, reason = reason})
+  if a then
+    free_agent(a, c.channel, c.cost)
+    pull_for_agent(a)
+  end
+  return 'scheduled'
+end
 if reason ~= cjson.null and reason and c.state == 'assigned' then
   local a = load_agent(c.agent)
   redis.call('SREM', k_agent_contacts(c.agent), cid)
