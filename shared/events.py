@@ -122,6 +122,14 @@ class OfferExpired(OfferOutcome):
     pass
 
 
+class Callback(Model):
+    """A callback request, as the voice gateway recorded it on the contact."""
+
+    number: str = Field(max_length=320, description="The number to dial")
+    gateway: str | None = Field(default=None, max_length=200, description="The voice gateway replica that dials it")
+    attempts: int = Field(default=0, ge=0, description="Calls placed before this one")
+
+
 class ContactAssigned(Model):
     contact_id: Id
     agent_id: Id
@@ -129,8 +137,7 @@ class ContactAssigned(Model):
     channel: ChannelName
     wait_ms: int
     agent_sip_uri: str | None = Field(default=None, description="Where the voice gateway transfers the call")
-    callback_number: str | None = Field(default=None, max_length=320, description="A callback: the number the voice gateway dials")
-    callback_gateway: str | None = Field(default=None, max_length=200, description="A callback: the voice gateway replica that dials it")
+    callback: Callback | None = Field(default=None, description="A callback contact: the voice gateway calls the customer first")
 
 
 class ContactRequeued(Model):

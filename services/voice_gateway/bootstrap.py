@@ -18,7 +18,7 @@ from .adapters.media import load_hold_audio
 from .adapters.sip_transport import SipEndpoint
 from .domain.dialplan import DialPlan
 from .entrypoints import sip as sip_requests
-from .handlers import ivr, transfer
+from .handlers import callback, ivr, transfer
 from .handlers.deps import VoiceDeps
 from .settings import VoiceSettings
 
@@ -26,7 +26,7 @@ logger = log.get("voice")
 WILDCARDS = ("", "0.0.0.0", "::")
 # Each returns at once: SIP work (a REFER, a BYE) runs beside the consumer loop.
 HANDLERS = {
-    event_type("contact.assigned"): transfer.contact_assigned,  # REFER the caller to the agent
+    event_type("contact.assigned"): callback.contact_assigned,  # dial a callback; REFER to the agent
     event_type("contact.overflowed"): ivr.contact_overflowed,  # take the callback, hang up
     event_type("contact.deferred"): ivr.contact_deferred,  # closed: callback at the opening, or goodbye
     event_type("contact.transferred"): transfer.contact_transferred,  # on hold for the next agent

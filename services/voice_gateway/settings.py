@@ -38,6 +38,12 @@ class VoiceSettings(GatewaySettings):
     # (its BYE was lost, or the phone died), and in any case after voice_max_call_s.
     voice_media_timeout_s: float = Field(default=120.0, gt=0)
     voice_max_call_s: float = Field(default=4 * 3600.0, gt=0)
+    # Callbacks: placed through this trunk (host:port, e.g. your SBC or PBX) when an agent
+    # accepts one; each rings this long, is tried this many times, this far apart.
+    voice_trunk: str = ""
+    voice_callback_ring_s: float = Field(default=30.0, gt=0)
+    voice_callback_attempts: int = Field(default=3, ge=1)
+    voice_callback_retry_s: float = Field(default=300.0, gt=0)
 
     def rtp_ports(self) -> range | None:
         if self.rtp_port_min and self.rtp_port_max >= self.rtp_port_min:

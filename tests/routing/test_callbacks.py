@@ -29,7 +29,7 @@ async def test_the_assignment_of_a_callback_names_the_number_and_the_gateway(wor
     await world.agent("ann", {"support": 1}, channels=["voice"])
     await world.accept(cid)
     assigned = (await world.events("contact.assigned", contact_id=cid))[0]
-    assert (assigned["callback_number"], assigned["callback_gateway"]) == ("+15550123", "voice-1")
+    assert assigned["callback"] == {"number": "+15550123", "gateway": "voice-1", "attempts": 0}
 
 
 async def test_an_unanswered_callback_comes_back_after_the_retry_delay(world):

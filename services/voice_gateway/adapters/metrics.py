@@ -11,3 +11,5 @@ SETUP_SECONDS = Histogram("omniroute_voice_call_setup_seconds", "INVITE received
                           buckets=(0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10))
 DIGITS = Counter("omniroute_voice_dtmf_digits_total", "DTMF digits received, by how they came", ["via"])
 TRANSFERS = Counter("omniroute_voice_transfers_total", "REFER transfers to agents, by result", ["result"])
+CALLBACKS = Counter("omniroute_voice_callbacks_total",
+                    "Callback calls placed, by outcome: answered, busy, no_answer, failed", ["outcome"])

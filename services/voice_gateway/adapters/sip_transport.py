@@ -53,6 +53,7 @@ class SipEndpoint:
         self._tcp: asyncio.base_events.Server | None = None
         self._server_txns: dict[tuple[str, str], _ServerTxn] = {}
         self._client_txns: dict[str, asyncio.Future] = {}
+        self._invite_txns: dict[str, asyncio.Queue] = {}  # our INVITEs: every response, by branch
         self._retransmits: dict[str, asyncio.Task] = {}
         self._tasks: set[asyncio.Task] = set()
 
@@ -132,6 +133,13 @@ class SipEndpoint:
         finally:
             self._client_txns.pop(branch, None)
 
+    def invite(self, peer: Peer, data: bytes, branch: str) -> ClientInvite:
+        """Send an INVITE of ours (a callback): its client transaction, RFC 3261 17.1.1."""
+        txn = ClientInvite(self, peer, data, branch)
+        self._invite_txns[branch] = txn.responses
+        self.send(peer, data)
+        return txn
+
     # -- receiving --------------------------------------------------------------
     def received(self, data: bytes, peer: Peer) -> None:
         if not data.strip(b"\r\n\x00 "):
@@ -154,6 +162,9 @@ class SipEndpoint:
             self.send(peer, answer)
 
     def _response(self, msg: Response) -> None:
+        if (responses := self._invite_txns.get(sip.branch_of(msg))) is not None:
+            responses.put_nowait(msg)
+            return
         future = self._client_txns.get(sip.branch_of(msg))
         if future and not future.done() and msg.code >= 200:
             future.set_result(msg)
@@ -224,3 +235,33 @@ class _Udp(asyncio.DatagramProtocol):
 
     def error_received(self, exc: Exception) -> None:  # ICMP unreachable etc.: not fatal
         logger.debug("udp_error", error=repr(exc))
+
+
+class ClientInvite:
+    """One INVITE we sent: retransmitted over UDP until any response (Timer A), then
+    its provisional responses are waited through for the final one."""
+
+    def __init__(self, endpoint: SipEndpoint, peer: Peer, data: bytes, branch: str):
+        self.endpoint, self.peer, self.data, self.branch = endpoint, peer, data, branch
+        self.responses: asyncio.Queue[Response] = asyncio.Queue()
+        self.provisional: Response | None = None  # the last 1xx (180: the phone rings)
+
+    async def final(self, timeout_s: float) -> Response | None:
+        """The final response, or None if none came within `timeout_s`."""
+        interval, deadline = self.endpoint.t1, time.monotonic() + timeout_s
+        while (remaining := deadline - time.monotonic()) > 0:
+            retransmit = not self.peer.reliable and self.provisional is None
+            try:
+                msg = await asyncio.wait_for(self.responses.get(), min(interval, remaining) if retransmit else remaining)
+            except TimeoutError:
+                if retransmit:
+                    self.endpoint.send(self.peer, self.data)
+                    interval = min(interval * 2, self.endpoint.t2)
+                continue
+            if msg.code >= 200:
+                return msg
+            self.provisional = msg
+        return None
+
+    def close(self) -> None:
+        self.endpoint._invite_txns.pop(self.branch, None)

@@ -153,6 +153,9 @@ def _finish(lines: list[str], headers, body: bytes, content_type: str | None) ->
 
 # -- requests we send inside a dialog (REFER, BYE) --------------------------------
 
+REMOTE_TAG = re.compile(r";\s*tag=([^;>\s]+)", re.IGNORECASE)
+
+
 @dataclass
 class Dialog:
     """The UAS side of a dialog: what we need to send requests to the caller."""
@@ -170,6 +173,12 @@ class Dialog:
         target = str(contacts[0].uri) if contacts else str(req.from_address.uri)
         return cls(call_id=req.call_id, local=f"{req.headers['To']};tag={local_tag}", remote=req.headers["From"],
                    remote_target=target, local_contact=local_contact)
+
+    @property
+    def remote_tag(self) -> str | None:
+        """The other side's tag: the caller's From tag, or the called party's To tag."""
+        m = REMOTE_TAG.search(self.remote)
+        return m[1] if m else None
 
     def request(self, method: str, via: str, *, headers: list[tuple[str, str]] = (),
                 body: bytes = b"", content_type: str | None = None) -> tuple[bytes, str]:

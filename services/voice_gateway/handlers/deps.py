@@ -40,7 +40,7 @@ class Live:
 
     call: Call
     peer: Peer
-    invite: Request
+    invite: Request | None  # the caller's INVITE (None: a call we placed)
     rtp: RtpSession | None = None
     answered: bool = False
     timer: asyncio.Task | None = None
@@ -62,6 +62,7 @@ class VoiceDeps:
     calls: dict[str, Live] = field(default_factory=dict)  # by SIP Call-ID
     by_contact: dict[str, Live] = field(default_factory=dict)
     tasks: set[asyncio.Task] = field(default_factory=set)
+    dialing: set[str] = field(default_factory=set)  # callback contacts being dialled
     invites: TokenBucket | None = None
 
     def __post_init__(self) -> None:
@@ -90,7 +91,7 @@ class VoiceDeps:
         live = self.calls.get(req.call_id)
         if live is None:
             return None
-        if sip.tag_of(req.from_address) != sip.tag_of(live.invite.from_address):
+        if sip.tag_of(req.from_address) != live.call.dialog.remote_tag:
             return None
         if sip.tag_of(req.to_address) != live.call.local_tag or peer.addr[0] != live.peer.addr[0]:
             return None

@@ -26,7 +26,7 @@ def contact_assigned(event: Envelope, deps: VoiceDeps) -> None:
     assigned: ContactAssigned = event.data
     live = deps.by_contact.get(assigned.contact_id)
     if live is None or live.call.phase != Phase.QUEUED:
-        return  # not ours, a duplicate, or a callback (the agent dials the customer)
+        return  # not ours, or a duplicate
     live.call.phase = Phase.TRANSFERRING
     deps.spawn(transfer(live, assigned.agent_sip_uri, deps))
 

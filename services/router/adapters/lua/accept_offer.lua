@@ -26,8 +26,8 @@ local assigned = {contact_id = c.id, agent_id = aid, queue = c.queue, channel = 
   wait_ms = NOW - c.enqueued_at, agent_sip_uri = sip}
 local meta = cjson.decode(c.meta or '{}')
 if meta.callback == true and type(meta.callback_number) == 'string' then  -- the gateway dials it
-  assigned.callback_number = meta.callback_number
-  if type(meta.callback_gateway) == 'string' then assigned.callback_gateway = meta.callback_gateway end
+  assigned.callback = {number = meta.callback_number, attempts = tonumber(meta.callback_attempts) or 0}
+  if type(meta.callback_gateway) == 'string' then assigned.callback.gateway = meta.callback_gateway end
 end
 emit('contact.assigned', c.id, assigned)
 -- "<agent> joined" in the conversation, once per contact and agent it was transferred to.
