@@ -59,15 +59,21 @@ class Stack:
 
 
 @pytest.fixture
-async def stack(infra, redis):  # noqa: F811 -- redis: a clean routing and chat state per test
+def stack_policy() -> dict:
+    """The routing policy both services read: a module overrides it ({"policy_file": ...})."""
+    return {}
+
+
+@pytest.fixture
+async def stack(infra, redis, stack_policy):  # noqa: F811 -- redis: a clean routing and chat state per test
     kafka, redis_url = infra_address(infra, "kafka_bootstrap"), infra_address(infra, "redis_url")
     group = f"test-chat-router-{uuid.uuid4().hex[:8]}"
     router_app = create_router_app(RouterSettings(
         kafka_bootstrap=kafka, redis_url=redis_url, admin_token=ADMIN_TOKEN, router_group=group,
-        offset_reset="latest", timer_interval_ms=50))
+        offset_reset="latest", timer_interval_ms=50, **stack_policy))
     chat_app = create_chat_app(ChatSettings(
         kafka_bootstrap=kafka, redis_url=redis_url, chat_secret="chat-test-secret", chat_abandon_grace_s=5.0,
-        chat_connect_rate_per_min=CONNECT_RATE, replica=group))  # its own consumer group
+        chat_connect_rate_per_min=CONNECT_RATE, replica=group, **stack_policy))  # its own consumer group
     async with (
         serve(router_app) as router_url,
         serve(chat_app) as chat_url,
