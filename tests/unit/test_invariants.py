@@ -69,3 +69,15 @@ def test_state_that_disagrees_with_the_log_is_reported():
     leaked = audit([], Snapshot({}, ann(load=1)), set())  # load with nothing held or offered
     assert leaked.disagreements and not leaked.ok
     assert not audit([], Snapshot({}, {}, outbox_pending=3), set()).ok
+
+
+def test_a_transfer_releases_the_first_agent_and_a_contact_closed_on_arrival_is_finished():
+    log = [ev(1, "contact.assigned", "c1", "ann"), ev(2, "contact.transferred", "c1", "ann"),
+           ev(3, "contact.assigned", "c1", "bob"), ev(4, "contact.deferred", "c2")]
+    state = Snapshot({"c1": ContactState("c1", "assigned", agent="bob", reachable=True),
+                      "c2": ContactState("c2", "closed")}, {})
+    report = audit(log, state, {"c1", "c2"})
+    assert report.ok, report
+    assert report.finished == 1  # c2: told the hours, over
+    waiting = Snapshot({"c2": ContactState("c2", "scheduled", reachable=False)}, {})
+    assert audit(log[3:], waiting, {"c2"}).lost  # scheduled, but its opening timer is gone

@@ -143,6 +143,8 @@ async def _reachable(redis: Redis, cid: str, c: dict[str, str], domain: str) -> 
         return offer.get("state") == "pending" and timer is not None
     if state == "assigned":
         return bool(await redis.sismember(key("agent_contacts", c.get("agent", ""), domain=domain), cid))
+    if state == "scheduled":  # waits for its queue to open, or for a callback's retry
+        return await redis.zscore(keys.constant("timers", domain), f"open:{cid}") is not None
     return False
 
 

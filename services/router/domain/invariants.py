@@ -18,8 +18,9 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 
 TERMINAL = {"contact.completed", "contact.abandoned", "contact.overflowed"}
-RELEASES = TERMINAL | {"contact.requeued"}  # what gives an assigned contact's capacity back
-LIVE = {"queued", "offered", "assigned"}
+# What gives an assigned contact's capacity back (a transfer or a retry, or its end).
+RELEASES = TERMINAL | {"contact.requeued", "contact.transferred"}
+LIVE = {"queued", "offered", "assigned", "scheduled"}
 
 
 @dataclass(frozen=True)
@@ -106,10 +107,12 @@ def audit(log: list[Logged], state: Snapshot, created: set[str], rejected: set[s
 
 def _check_contact(cid: str, events: list[Logged], now: ContactState | None, rejected: bool, report: Report) -> None:
     kinds = Counter(e.type for e in events)
-    if kinds["contact.assigned"] > kinds["contact.requeued"] + 1:
+    released = kinds["contact.requeued"] + kinds["contact.transferred"]
+    if kinds["contact.assigned"] > released + 1:
         report.double_assigned.append(f"{cid}: assigned {kinds['contact.assigned']} times, "
-                                      f"requeued {kinds['contact.requeued']}")
-    if any(e.type in TERMINAL for e in events):
+                                      f"requeued or transferred {released}")
+    closed = kinds["contact.deferred"] and now is not None and now.state == "closed"  # arrived while closed
+    if closed or any(e.type in TERMINAL for e in events):
         report.finished += 1
         if now is not None and now.state in LIVE:
             report.disagreements.append(f"{cid}: finished in the log, {now.state} in the state")

@@ -134,8 +134,12 @@
   // What the channel said about the contact, and a transfer's note, beside the customer.
   function channelFacts(m) {
     const t = m.transfer || {};
-    return [["Callback number", m.callback ? m.callback_number : ""], ["Subject", m.subject],
-            ["Reply due", m.first_response_due ? new Date(m.first_response_due).toLocaleString() : ""],
+    const when = (iso) => iso ? new Date(iso).toLocaleString() : "";
+    return [["Callback number", m.callback ? m.callback_number : ""],
+            ["Callback asked", m.callback ? when(m.callback_requested_at) : ""],
+            ["Calls tried", m.callback_attempts ? m.callback_attempts + " (" + m.callback_last_outcome + ")" : ""],
+            ["Subject", m.subject],
+            ["Reply due", when(m.first_response_due)],
             ["Transferred by", t.from_agent], ["Transfer note", t.note], ["Transfer reason", t.reason]]
       .filter(([, v]) => v);
   }
