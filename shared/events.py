@@ -155,7 +155,9 @@ class ContactEscalated(Model):
 class ContactOverflowed(Model):
     """A contact left a full queue (or one it waited too long in) as a callback request.
 
-    The gateway offers the customer a call back; the router no longer routes it."""
+    The gateway takes the customer's details. On a channel that calls back (voice) the
+    contact stays in its queue as a callback contact (`keeps_place`); otherwise the router
+    no longer routes it."""
 
     contact_id: Id
     queue: Slug
@@ -163,6 +165,8 @@ class ContactOverflowed(Model):
     reason: Literal["queue_full", "max_wait", "queue_removed"]
     action: Literal["callback"]
     wait_ms: int
+    keeps_place: bool = Field(default=False, description="Its channel calls back (voice): it stays in its queue, "
+                              "at its place, as a callback contact, and is routed on")
 
 
 class ContactTransferred(Model):

@@ -30,6 +30,8 @@ class ChannelPolicy(Strict):
     blocks: list[ChannelName] = Field(default_factory=list, description="Channels an agent can't take while busy on this one")
     wrapup_s: float = Field(default=0, ge=0)
     announce_agent: bool = Field(default=False, description="Post '<agent> joined' into the conversation on accept")
+    callbacks: bool = Field(default=False, description="Its gateway calls customers back (voice): a contact that "
+                            "overflows to a callback stays in its queue, at its place, as a callback contact")
     closed_action: Literal["wait", "callback", "leave"] = Field(
         default="leave", description="A contact arriving while its queue is closed: waits for the opening (email), "
         "becomes a callback at the opening (voice), or is told the hours and leaves (chat)")
@@ -183,7 +185,7 @@ class Policy(Strict):
         return {
             "channels": {
                 n: {"cost": c.cost, "blocks": c.blocks, "wrapup_ms": int(c.wrapup_s * 1000),
-                    "announce": c.announce_agent}
+                    "announce": c.announce_agent, "callbacks": c.callbacks}
                 for n, c in self.channels.items()
             },
             "queues": {n: _compile_queue(q) for n, q in self.queues.items()},

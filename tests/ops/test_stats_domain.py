@@ -12,6 +12,9 @@ from services.router.domain.ops.stats import (
     Ctx,
     Totals,
     figures,
+    SetContact,
+    Waiting,
+    Work,
     live_of,
     occupancy,
     patience_s,
@@ -23,6 +26,7 @@ from shared.events import (
     ContactAssigned,
     ContactCompleted,
     ContactQueued,
+    ContactTransferred,
     SurveySubmitted,
 )
 
@@ -57,6 +61,18 @@ def test_a_contact_answered_again_after_a_requeue_counts_once():
     ctx = Ctx(contact={"queue": "support", "channel": "voice", "answered": "1", "state": "queued"})
     again = adds(project("omniroute.contact.assigned.v1", assigned(50_000), T, ctx, CFG))
     assert not [k for k in again if k.endswith("|answered")]
+
+
+def test_a_transfer_ends_the_handling_and_the_contact_waits_in_its_new_queue():
+    ctx = Ctx(contact={"queue": "support", "channel": "voice", "answered": "1", "state": "assigned",
+                       "assigned_at": str(T - 60_000), "queued_at": str(T - 90_000)})
+    moved = ContactTransferred(contact_id="c1", channel="voice", from_agent="a1", from_queue="support",
+                               queue="billing", kind="queue")
+    ops = project("omniroute.contact.transferred.v1", moved, T, ctx, CFG)
+    assert Work("c1", None) in ops and Waiting("billing", "voice", "c1", T - 90_000) in ops
+    assert SetContact("c1", {"state": "queued", "queue": "billing"}) in ops
+    assert adds(ops)["d:20250314:support:voice|work_ms"] == 60_000  # a1's handling time, in the old queue
+    assert project("omniroute.contact.transferred.v1", moved, T, Ctx(), CFG) == []  # never seen assigned
 
 
 def test_abandons_shorter_than_the_short_abandon_time_are_set_apart():

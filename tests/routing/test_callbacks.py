@@ -58,3 +58,23 @@ async def test_a_callback_given_up_on_is_completed_with_the_reason(world):
     done = (await world.events("contact.completed", contact_id=cid))[0]
     assert (done["agent_id"], done["disposition"]) == ("ann", "callback_unanswered")
     assert await world.agent_field("ann", "load") == "0"
+
+
+async def test_on_a_channel_that_calls_back_an_overflow_keeps_its_place_as_a_callback(world):
+    doc = world.policy.model_dump()
+    doc["channels"]["voice"]["callbacks"] = True
+    world.policy = type(world.policy).model_validate(doc)
+    await world.state.install_policy(world.policy)
+    cid = await world.contact(queue="impatient", channel="voice")
+    await world.advance(1_000)
+    later = await world.contact(queue="impatient", channel="voice")
+    await world.advance(59_000)  # cid's max wait
+    assert (await world.events("contact.overflowed", contact_id=cid))[0] | {"wait_ms": 0} == {
+        "contact_id": cid, "queue": "impatient", "channel": "voice", "reason": "max_wait", "action": "callback",
+        "wait_ms": 0, "keeps_place": True}
+    assert await world.contact_state(cid) == "queued"  # a callback contact now: still in line
+    await world.advance(3_600_000)  # no further max wait for it
+    assert len(await world.events("contact.overflowed", contact_id=cid)) == 1
+    await world.agent("bo", {"billing": 3}, channels=["voice"])
+    assert await world.offers_to("bo") == [cid]  # before `later`, which overflowed after it
+    assert await world.contact_state(later) == "queued"

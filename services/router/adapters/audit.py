@@ -49,6 +49,8 @@ async def read_log(bootstrap: str, since_ms: int = 0,
             if env.time.timestamp() * 1000 >= since_ms:
                 created.add(data.id)
         elif env.topic == topics.ROUTING:
+            if kind == "contact.overflowed" and data.keeps_place:
+                kind = "contact.callback_kept"  # it stays in its queue: not an end
             log.append(Logged(id=env.id, type=kind, contact_id=getattr(data, "contact_id", ""),
                               agent_id=getattr(data, "agent_id", ""), at_ms=int(env.time.timestamp() * 1000)))
     return [e for e in log if e.contact_id in created], created, rejected & created

@@ -367,7 +367,8 @@ local function enter_queue(c, q)
   redis.call('HSET', k_contact(c.id), 'queue', q, 'step', c.step, 'qstart', NOW, 'state', 'queued')
   wait_put(c)
   arm_step_timer(c)
-  if (qp.max_wait_ms or -1) >= 0 then arm('maxwait:' .. c.id, NOW + qp.max_wait_ms) else disarm('maxwait:' .. c.id) end
+  if (qp.max_wait_ms or -1) >= 0 and c.callback ~= '1' then arm('maxwait:' .. c.id, NOW + qp.max_wait_ms)
+  else disarm('maxwait:' .. c.id) end  -- a callback contact has no max wait: it was taken already
 end
 
 -- Move a queued or offered contact to step `s` of its queue (a step expired).
@@ -400,6 +401,17 @@ local function overflow(c, reason)
   if qp.overflow_queue and qp.overflow_queue ~= '' then
     enter_queue(c, qp.overflow_queue)
     emit('contact.requeued', c.id, {contact_id = c.id, queue = c.queue, reason = 'overflow_' .. reason})
+    return
+  end
+  local cp = POLICY.channels[c.channel]
+  if cp and cp.callbacks then
+    -- Its gateway calls back: a callback contact at the same place, with no max wait.
+    c.callback = '1'
+    redis.call('HSET', k_contact(c.id), 'callback', '1')
+    wait_put(c)
+    arm_step_timer(c)
+    emit('contact.overflowed', c.id, {contact_id = c.id, queue = c.queue, channel = c.channel,
+      reason = reason, action = qp.overflow_action, wait_ms = NOW - c.enqueued_at, keeps_place = true})
     return
   end
   c.state = 'overflowed'
@@ -446,6 +458,7 @@ local function settle_new(c)
     local qp = POLICY.queues[c.queue]
     if (qp.max_waiting or -1) < 0 or waiting_count(c.queue) <= qp.max_waiting then return end
     overflow(c, 'queue_full')
+    if c.callback == '1' then return end  -- waits on as a callback
   end
 end
 

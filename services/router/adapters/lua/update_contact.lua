@@ -54,7 +54,7 @@ if reason ~= cjson.null and reason and c.state == 'assigned' then
     -- waited before the hand-off (time being handled is not waiting).
     arm_step_timer(c)
     local qp = POLICY.queues[c.queue]
-    if qp and (qp.max_wait_ms or -1) >= 0 then
+    if qp and (qp.max_wait_ms or -1) >= 0 and c.callback ~= '1' then  -- a callback has no max wait
       local waited = (tonumber(c.assigned_at) or NOW) - c.qstart
       arm('maxwait:' .. cid, NOW + math.max(0, qp.max_wait_ms - waited))
     end

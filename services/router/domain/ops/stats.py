@@ -188,6 +188,15 @@ def _requeued(d, at, ctx, cfg):
             Waiting(c["queue"], c["channel"], d.contact_id, int(c["queued_at"]) if c.get("queued_at") else at)]
 
 
+def _transferred(d, at, ctx, cfg):
+    """The agent handed it on: their handling ends; it waits again, in its new queue."""
+    c = ctx.contact
+    if not c or c.get("state") != "assigned":
+        return []
+    return [*_end_work(c, d.contact_id, at, cfg), SetContact(d.contact_id, {"state": "queued", "queue": d.queue}),
+            Waiting(d.queue, d.channel, d.contact_id, int(c["queued_at"]) if c.get("queued_at") else at)]
+
+
 def _agent_state(d, at, ctx, cfg):
     ops: list[Op] = [SetAgent(d.agent_id, d.state, at)]
     prev = ctx.agent
@@ -212,6 +221,7 @@ _PROJECTIONS = {
     "contact.abandoned": _abandoned,
     "contact.completed": _completed,
     "contact.requeued": _requeued,
+    "contact.transferred": _transferred,
     "agent.state_changed": _agent_state,
     "survey.submitted": _survey,
 }
