@@ -38,9 +38,20 @@ def contact_assigned(event: Envelope, deps: VoiceDeps) -> None:
 
 
 async def call_back(assigned: ContactAssigned, deps: VoiceDeps) -> None:
+    """Dial; whatever goes wrong, the router hears the outcome (the agent is not left
+    holding a call that never started)."""
     cid, s, attempts = assigned.contact_id, deps.settings, assigned.callback.attempts
     if not s.voice_trunk:
         return await _outcome(cid, "failed", attempts, deps, "no trunk configured (OMNIROUTE_VOICE_TRUNK)")
+    try:
+        await _dial(assigned, deps)
+    except Exception as exc:
+        logger.exception("callback_failed", contact_id=cid)
+        await _outcome(cid, "failed", attempts, deps, repr(exc))
+
+
+async def _dial(assigned: ContactAssigned, deps: VoiceDeps) -> None:
+    cid, s, attempts = assigned.contact_id, deps.settings, assigned.callback.attempts
     host, _, port = s.voice_trunk.rpartition(":")
     peer = Peer("udp", (host or s.voice_trunk, int(port) if port.isdigit() else 5060))
     session = await rtp.open_session(deps.rtp_host, lambda digit: None, s.rtp_ports())
