@@ -18,7 +18,7 @@ from .adapters.media import load_hold_audio
 from .adapters.sip_transport import SipEndpoint
 from .domain.dialplan import DialPlan
 from .entrypoints import sip as sip_requests
-from .handlers import callback, ivr, transfer
+from .handlers import callback, closed, ivr, transfer
 from .handlers.deps import VoiceDeps
 from .settings import VoiceSettings
 
@@ -28,7 +28,7 @@ WILDCARDS = ("", "0.0.0.0", "::")
 HANDLERS = {
     event_type("contact.assigned"): callback.contact_assigned,  # dial a callback; REFER to the agent
     event_type("contact.overflowed"): ivr.contact_overflowed,  # take the callback, hang up
-    event_type("contact.deferred"): ivr.contact_deferred,  # closed: callback at the opening, or goodbye
+    event_type("contact.deferred"): closed.contact_deferred,  # closed: voicemail, callback, or goodbye
     event_type("contact.transferred"): transfer.contact_transferred,  # on hold for the next agent
     event_type("contact.completed"): transfer.contact_completed,  # leave the call
 }

@@ -44,6 +44,10 @@ class VoiceSettings(GatewaySettings):
     voice_callback_ring_s: float = Field(default=30.0, gt=0)
     voice_callback_attempts: int = Field(default=3, ge=1)
     voice_callback_retry_s: float = Field(default=300.0, gt=0)
+    # Closed hours: a caller may leave a voicemail (up to voice_voicemail_max_s, kept as
+    # <contact id>.wav here) that the contact carries; unset: no voicemail.
+    voice_voicemail_dir: Path | None = None
+    voice_voicemail_max_s: float = Field(default=60.0, gt=0, le=600)
 
     def rtp_ports(self) -> range | None:
         if self.rtp_port_min and self.rtp_port_max >= self.rtp_port_min:

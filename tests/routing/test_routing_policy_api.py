@@ -2,6 +2,8 @@
 without a restart. Real Kafka and Redis via the integration harness."""
 
 import uuid
+from datetime import datetime
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -73,3 +75,25 @@ async def test_policy_that_strands_waiting_contacts_is_a_conflict(harness):
     doc["routes"] = [r for r in doc["routes"] if r["queue"] != "billing"]
     r = await harness.http.put("/v1/policy", headers=ADMIN, json=doc)
     assert r.status_code == 409 and key("wait", "billing", 0, "chat") in r.text
+
+
+async def test_a_bad_schedule_is_refused_naming_it(harness):
+    doc = (await harness.http.get("/v1/policy", headers=ADMIN)).json()["policy"]
+    doc["queues"]["support"]["schedule"] = "office"
+    doc["schedules"] = {"office": {"timezone": "Europe/Lundon", "weekly": {"mon": ["09:00-17:00"]}}}
+    r = await harness.http.put("/v1/policy", headers=ADMIN, json=doc)
+    assert r.status_code == 422 and "unknown time zone 'Europe/Lundon'" in r.text
+    doc["schedules"]["office"] = {"timezone": "Europe/London", "weekly": {"mon": ["09:00-13:00", "12:30-17:00"]}}
+    r = await harness.http.put("/v1/policy", headers=ADMIN, json=doc)
+    assert r.status_code == 422 and "mon: opening ranges overlap" in r.text
+    doc["schedules"]["office"]["weekly"]["mon"] = ["09:00-12:30", "13:00-17:00"]
+    r = await harness.http.put("/v1/policy", headers=ADMIN, json=doc)
+    assert r.status_code == 200, r.text
+    queues = (await harness.http.get("/v1/queues", headers=ADMIN)).json()
+    assert queues["schedules"]["office"]["timezone"] == "Europe/London"
+    hours = {q["queue"]: q for q in (await harness.http.get("/v1/queues/hours", headers=ADMIN)).json()}
+    assert hours["support"]["schedule"] == "office" and hours["support"]["hours"] == (
+        "mon 09:00-12:30, 13:00-17:00 (Europe/London)")
+    if not hours["support"]["open"]:  # only Mondays: closed most of the week, and it says when it opens
+        assert datetime.fromisoformat(hours["support"]["opens_at"]).astimezone(ZoneInfo("Europe/London")).weekday() == 0
+    assert hours["billing"] == {"queue": "billing", "open": True, "opens_at": None, "schedule": None, "hours": None}

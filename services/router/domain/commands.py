@@ -189,6 +189,11 @@ class GetPolicy(Message):
 
 
 @dataclass(frozen=True)
+class GetQueueHours(Message):
+    """Each queue open or closed now, by its hours of operation."""
+
+
+@dataclass(frozen=True)
 class ApplyPolicy(Message):
     policy: Policy
     source: str | None = None  # the policy file's hash; None: from the API

@@ -29,6 +29,7 @@ HANDLERS = {
     c.GetCustomer: contacts.get_customer,
     c.GetQueues: policy.get_queues,
     c.GetPolicy: policy.get_policy,
+    c.GetQueueHours: policy.get_queue_hours,
     c.ApplyPolicy: policy.apply_policy,
     c.SyncPolicy: policy.sync_policy,
     c.DueTimers: policy.due_timers,

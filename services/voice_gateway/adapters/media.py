@@ -13,11 +13,12 @@ from pathlib import Path
 
 from shared import logging as log
 
-from ..domain.dtmf import DtmfDetector
+from ..domain.dtmf import DtmfDetector, parse_rtp
 from ..domain.sdp import Media
 
 logger = log.get("voice.rtp")
 FRAME = 160  # 20 ms of 8 kHz G.711
+MAX_RECORDING = 8000 * 600  # bytes: ten minutes of G.711, whatever the settings say
 
 
 class RtpSession(asyncio.DatagramProtocol):
@@ -28,6 +29,7 @@ class RtpSession(asyncio.DatagramProtocol):
         self.remote: tuple[str, int] | None = None
         self._player: asyncio.Task | None = None
         self.heard_at = time.monotonic()  # the caller's last RTP packet (or the session's start)
+        self._recording: tuple[int, bytearray] | None = None  # (payload type, audio) of a voicemail
 
     @property
     def port(self) -> int:
@@ -38,9 +40,30 @@ class RtpSession(asyncio.DatagramProtocol):
 
     def datagram_received(self, data: bytes, addr) -> None:
         self.heard_at = time.monotonic()
+        if self._recording is not None:
+            self._record(data)
         digit = self.detector.feed(data)
         if digit:
             self.on_digit(digit)
+
+    def record(self, payload_type: int) -> None:
+        """Keep the caller's audio of this payload type from now on (a voicemail)."""
+        self._recording = (payload_type, bytearray())
+
+    def recorded(self) -> bytes:
+        """What was recorded; recording stops."""
+        audio = bytes(self._recording[1]) if self._recording else b""
+        self._recording = None
+        return audio
+
+    def _record(self, packet: bytes) -> None:
+        try:
+            rtp = parse_rtp(packet)
+        except ValueError:
+            return
+        pt, audio = self._recording
+        if rtp.payload_type == pt and len(audio) < MAX_RECORDING:
+            audio += rtp.payload
 
     def error_received(self, exc: Exception) -> None:
         logger.debug("rtp_error", error=repr(exc))

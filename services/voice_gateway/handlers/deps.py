@@ -47,6 +47,7 @@ class Live:
     transfer: asyncio.Future | None = None  # the final sipfrag status from NOTIFY
     cancelled: asyncio.Event = field(default_factory=asyncio.Event)
     established: asyncio.Event = field(default_factory=asyncio.Event)  # ACK received
+    ended: asyncio.Event = field(default_factory=asyncio.Event)  # released (finish)
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)  # one digit at a time
 
 
@@ -111,6 +112,7 @@ class VoiceDeps:
         if call.phase == Phase.ENDED:
             return
         call.phase = Phase.ENDED
+        live.ended.set()
         if live.timer and live.timer is not asyncio.current_task():
             live.timer.cancel()
         if live.transfer and not live.transfer.done():

@@ -9,7 +9,6 @@ from shared.cloudevents import Envelope
 from shared.events import (
     VOICE,
     ContactCreated,
-    ContactDeferred,
     ContactOverflowed,
     ContactUpdated,
     Customer,
@@ -18,7 +17,7 @@ from shared.events import (
 
 from ..adapters import metrics
 from ..domain.call import Phase
-from ..domain.dialplan import ANONYMOUS, Choice, customer_id
+from ..domain.dialplan import Choice, customer_id
 from .deps import Live, VoiceDeps, logger
 from .teardown import hang_up, send_bye
 
@@ -125,21 +124,3 @@ def contact_overflowed(event: Envelope, deps: VoiceDeps) -> None:
         return  # not ours, a duplicate, or already gone
     deps.spawn(request_callback(live, deps, reason=f"all agents busy ({o.reason}): we will call you back"))
 
-
-def contact_deferred(event: Envelope, deps: VoiceDeps) -> None:
-    """The queue is closed: the caller is told so (in the BYE's Reason, RFC 3326) and, if
-    we know their number, called back after the opening; otherwise the contact ends."""
-    d: ContactDeferred = event.data
-    live = deps.by_contact.get(d.contact_id)
-    if live is None or live.call.phase != Phase.QUEUED or not live.call.live:
-        return
-    if d.action == "callback" and customer_id(live.call.ani) != ANONYMOUS:
-        return deps.spawn(request_callback(live, deps, reason=f"we are closed ({d.hours}): we will call you back"))
-    deps.spawn(_closed(live, deps, d.hours))
-
-
-async def _closed(live: Live, deps: VoiceDeps, hours: str) -> None:
-    contact_id = live.call.contact_id
-    deps.finish(live, "closed")
-    await send_bye(live, deps, reason=f'SIP;cause=480;text="we are closed ({hours})"')
-    await deps.publisher.end_contact(contact_id, "closed")

@@ -138,6 +138,7 @@
     return [["Callback number", m.callback ? m.callback_number : ""],
             ["Callback asked", m.callback ? when(m.callback_requested_at) : ""],
             ["Calls tried", m.callback_attempts ? m.callback_attempts + " (" + m.callback_last_outcome + ")" : ""],
+            ["Voicemail", m.voicemail ? m.voicemail + " (" + m.voicemail_s + " s)" : ""],
             ["Subject", m.subject],
             ["Reply due", when(m.first_response_due)],
             ["Transferred by", t.from_agent], ["Transfer note", t.note], ["Transfer reason", t.reason]]

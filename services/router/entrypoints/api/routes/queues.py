@@ -1,12 +1,14 @@
 """Queues and the routing policy in force: read it, or replace it for every replica."""
 
+from datetime import datetime
+
 from fastapi import APIRouter
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from services.router.domain import commands as c
 from shared.policy import Policy
 
-from ..deps import AdminDep, BusDep
+from ..deps import AdminDep, BusDep, SupervisorDep
 
 api = APIRouter(tags=["queues"])
 
@@ -20,6 +22,20 @@ class ActivePolicy(BaseModel):
 async def queues(bus: BusDep, _: AdminDep) -> Policy:
     """The policy in force here: channels, tiers, queues and their steps."""
     return Policy.model_validate(await bus.handle(c.GetQueues()))
+
+
+class QueueHours(BaseModel):
+    queue: str
+    open: bool = Field(description="Open now by its hours of operation (always, without a schedule)")
+    opens_at: datetime | None = Field(description="When closed: its next opening (none within a year: null)")
+    schedule: str | None
+    hours: str | None = Field(description="Its weekly hours, as customers are told them")
+
+
+@api.get("/queues/hours")
+async def queue_hours(bus: SupervisorDep) -> list[QueueHours]:
+    """Each queue open or closed now, and when it opens next (admin and ops tokens)."""
+    return [QueueHours.model_validate(q) for q in await bus.handle(c.GetQueueHours())]
 
 
 @api.get("/policy", response_model=ActivePolicy)
