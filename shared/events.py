@@ -108,6 +108,8 @@ class OfferOutcome(Model):
     offer_id: Id
     contact_id: Id
     agent_id: Id
+    consult_for: Id | None = Field(default=None, description="A warm transfer's offer: the agent who asked, "
+                                   "who keeps the contact unless it is accepted")
 
 
 class OfferAccepted(OfferOutcome):
@@ -182,6 +184,7 @@ class ContactTransferred(Model):
     kind: Literal["queue", "agent", "supervisor"]
     reason: str = Field(default="", max_length=200)
     note: str = Field(default="", max_length=2000, description="For the next agent, never shown to the customer")
+    warm: bool = Field(default=False, description="The first agent stayed until the next one accepted")
 
 
 class ContactDeferred(Model):

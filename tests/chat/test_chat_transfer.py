@@ -57,3 +57,34 @@ async def test_a_transferred_chat_keeps_its_place_and_transcript(stack, pages):
     await say(desk_b, "reply", "Fixed: the new invoice is on its way")
     await expect(widget.get_by_test_id("log")).to_contain_text("Fixed: the new invoice", timeout=WAIT_MS)
     assert pages.dialogs == []
+
+
+async def test_a_warm_transfer_stays_with_the_first_agent_until_the_second_accepts(stack, pages):
+    alice = await stack.agent("alice", "Alice Agent", skills={"support": 3})
+    widget = await open_widget(pages, stack, "Walt Warm", "walt@example.com")
+    desk_a = await open_desktop(pages, stack, "alice", alice)
+    await desk_a.get_by_test_id("offer").get_by_role("button", name="Accept").click()
+    await expect(desk_a.get_by_test_id("contact")).to_have_count(1, timeout=WAIT_MS)
+    bob = await stack.agent("bob", "Bob Second", skills={"support": 1})
+    desk_b = await open_desktop(pages, stack, "bob", bob)
+
+    transfer = desk_a.get_by_test_id("transfer")
+    for answer in ("Decline", "Accept"):
+        await transfer.locator("input[name=agent]").fill("bob")
+        await transfer.locator("input[name=warm]").check()
+        await transfer.get_by_role("button", name="Transfer").click()
+        await expect(desk_a.get_by_test_id("pane")).to_contain_text("Waiting for bob to accept", timeout=WAIT_MS)
+        await expect(desk_a.get_by_test_id("contact")).to_have_count(1)  # alice stays with Walt meanwhile
+        offer = desk_b.get_by_test_id("offer")
+        await expect(offer).to_contain_text("Walt Warm", timeout=WAIT_MS)
+        await offer.get_by_role("button", name=answer).click()
+        if answer == "Decline":
+            await expect(desk_a.get_by_test_id("pane")).to_contain_text(
+                "bob did not take the transfer (declined): the contact is still yours", timeout=WAIT_MS)
+    await expect(desk_a.get_by_test_id("contact")).to_have_count(0, timeout=WAIT_MS)
+    await expect(desk_b.get_by_test_id("contact")).to_have_count(1)
+    await expect(desk_b.get_by_test_id("ctx-transferred by")).to_have_text("alice", timeout=WAIT_MS)
+    await expect(widget.get_by_test_id("log")).to_contain_text("Bob Second joined", timeout=WAIT_MS)
+    moved = await stack.routing.wait("contact.transferred")
+    assert moved.data.warm and moved.data.to_agent == "bob"
+    assert pages.dialogs == []

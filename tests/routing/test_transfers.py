@@ -32,7 +32,7 @@ async def test_a_transfer_to_a_queue_keeps_the_contacts_place(world):
     assert moved.metadata["transfer"]["note"] == "needs a reset"
     assert (await world.events("contact.transferred", contact_id=first))[0] == {
         "contact_id": first, "channel": "chat", "from_agent": "ann", "from_queue": "support", "queue": "tech",
-        "to_agent": None, "kind": "queue", "reason": "wrong queue", "note": "needs a reset"}
+        "to_agent": None, "kind": "queue", "reason": "wrong queue", "note": "needs a reset", "warm": False}
     assert await world.agent_field("ann", "load") == "0"  # its capacity is back
     await world.agent("tia", {"tech": 5}, channels=["chat"], capacity=34)
     assert await world.offers_to("tia") == [first]  # it arrived before `later`: first again
@@ -112,3 +112,53 @@ async def test_transfers_are_refused_in_clear_terms(world):
     assert await world.bus.handle(TransferContact(cid, ADMIN, queue="tech")) == "ok"  # for the agent
     with pytest.raises(Forbidden):  # no longer ann's
         await transfer(world, cid, "ann", queue="support")
+
+
+async def test_a_warm_transfer_keeps_the_contact_with_the_agent_until_the_next_one_accepts(world):
+    await world.agent("ann", {"support": 3}, channels=["chat"])
+    cid = await assigned_to(world, "ann", channel="chat")
+    await world.agent("bob", {}, channels=["chat"])  # no skill needed: a named agent
+    assert await transfer(world, cid, "ann", agent="bob", warm=True, note="she asked for you") == "consulting"
+    held = await world.state.get_contact(cid)
+    assert (held.state, held.agent) == ("assigned", "ann")  # ann stays with the customer meanwhile
+    assert await world.offers_to("bob") == [cid]
+    offer = (await world.events("offer.issued", contact_id=cid, agent_id="bob"))[0]
+    assert await world.state.accept_offer(offer["offer_id"], "bob") == "ok"
+    moved = await world.state.get_contact(cid)
+    assert (moved.state, moved.agent, moved.metadata["transfer"]["note"]) == ("assigned", "bob", "she asked for you")
+    assert await world.agent_field("ann", "load") == "0"
+    assert (await world.events("contact.transferred", contact_id=cid))[0]["warm"] is True
+    assert [e["agent_id"] for e in await world.events("contact.assigned", contact_id=cid)] == ["ann", "bob"]
+    assert await world.state.complete_contact(cid, "bob") == "ok"
+
+
+async def test_a_warm_transfer_the_next_agent_declines_stays_with_the_first(world):
+    await world.agent("ann", {"support": 3}, channels=["chat"])
+    cid = await assigned_to(world, "ann", channel="chat")
+    await world.agent("bob", {}, channels=["chat"])
+    assert await transfer(world, cid, "ann", agent="bob", warm=True) == "consulting"
+    offer = (await world.events("offer.issued", contact_id=cid, agent_id="bob"))[0]
+    assert await world.state.decline_offer(offer["offer_id"], "bob", "busy with a VIP") == "ok"
+    declined = (await world.events("offer.declined", contact_id=cid))[0]
+    assert declined["consult_for"] == "ann"  # ann's desktop is told
+    still = await world.state.get_contact(cid)
+    assert (still.state, still.agent) == ("assigned", "ann")
+    assert await world.agent_field("bob", "load") == "0"
+    assert await world.events("contact.transferred", contact_id=cid) == []
+
+
+async def test_a_warm_transfer_is_withdrawn_when_the_agent_completes_and_needs_a_free_target(world):
+    await world.agent("ann", {"support": 3}, channels=["chat"])
+    await world.agent("bob", {"support": 1}, channels=["chat"], capacity=34)
+    cid = await assigned_to(world, "ann", channel="chat")
+    other = await world.contact(channel="chat")
+    assert await world.accept(other) == "bob"  # bob is full
+    with pytest.raises(Conflict, match="needs them free"):
+        await transfer(world, cid, "ann", agent="bob", warm=True)
+    with pytest.raises(Invalid, match="names an agent"):
+        await transfer(world, cid, "ann", queue="tech", warm=True)
+    await world.agent("cy", {}, channels=["chat"])
+    assert await transfer(world, cid, "ann", agent="cy", warm=True) == "consulting"
+    assert await world.state.complete_contact(cid, "ann") == "ok"  # ann finished it herself
+    assert (await world.events("offer.expired", contact_id=cid))[0]["consult_for"] == "ann"
+    assert await world.offers_to("cy") == [] and await world.agent_field("cy", "load") == "0"

@@ -145,6 +145,7 @@ class TransferContact(Message):
     supervisor: bool = False
     note: str = ""
     reason: str = ""
+    warm: bool = False  # keep it until the named agent (or supervisor) accepts
 
 
 @dataclass(frozen=True)

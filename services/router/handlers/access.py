@@ -24,7 +24,7 @@ async def assigned_contact(deps: RouterDeps, contact_id: str, caller: Caller):
 # What a transition's refusals mean.
 REFUSALS = {"not_found": NotFound, "forbidden": Forbidden, "gone": Conflict,
             "no_queue": Invalid, "no_agent": Invalid, "self": Invalid, "agent_away": Conflict,
-            "no_supervisor": Conflict}
+            "no_supervisor": Conflict, "warm_needs_agent": Invalid, "agent_busy": Conflict}
 
 
 def raise_for(result: str, messages: dict[str, str]) -> str:

@@ -171,16 +171,19 @@ TRANSFER_REFUSALS = {
     "agent_away": "that agent is offline or does not take this channel",
     "no_supervisor": "no supervisor of that queue is signed in for this channel",
     "self": "the contact is already yours",
+    "warm_needs_agent": "a warm transfer names an agent or asks for a supervisor",
+    "agent_busy": "that agent cannot take it now: a warm transfer needs them free",
 }
 
 
 async def transfer_contact(msg: c.TransferContact, deps: RouterDeps) -> str:
     """The agent holding a contact hands it on (an admin does it for them). It keeps its
-    place: arrival time and tier are unchanged."""
+    place: arrival time and tier are unchanged. Warm: "consulting" until the target
+    accepts (the contact moves then) or not (it stays)."""
     agent_id = msg.caller.agent_id
     if msg.caller.admin:
         agent_id = (await assigned_contact(deps, msg.contact_id, msg.caller)).agent
-    target = {"queue": msg.queue, "agent": msg.agent, "supervisor": msg.supervisor,
+    target = {"queue": msg.queue, "agent": msg.agent, "supervisor": msg.supervisor, "warm": msg.warm,
               "note": msg.note, "reason": msg.reason}
     return raise_for(await deps.store.transfer_contact(msg.contact_id, agent_id, target), TRANSFER_REFUSALS)
 

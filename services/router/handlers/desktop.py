@@ -77,6 +77,9 @@ async def offer_closed(env: Envelope, deps: RouterDeps) -> None:
     o = env.data
     outcome = env.type.split(".")[2]  # omniroute.offer.<outcome>.v1
     await deps.desks.send(o.agent_id, {"type": "offer_closed", "offer_id": o.offer_id, "outcome": outcome})
+    if o.consult_for and outcome != "accepted":  # a warm transfer that did not happen: still theirs
+        await deps.desks.send(o.consult_for, {"type": "transfer_failed", "contact_id": o.contact_id,
+                                              "agent_id": o.agent_id, "outcome": outcome})
 
 
 async def contact_assigned(env: Envelope, deps: RouterDeps) -> None:

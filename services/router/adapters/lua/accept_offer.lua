@@ -1,4 +1,6 @@
 -- ARGV: now, offer_id, agent_id. Returns ok | not_found | forbidden | gone
+-- A warm transfer's offer (`consult_for`: the agent who asked, who still has the contact)
+-- hands the contact over now: the first agent lets go, the transfer is published.
 local oid, aid = ARGV[2], ARGV[3]
 local o = hgetall(k_offer(oid))
 if not o then return 'not_found' end
@@ -6,10 +8,23 @@ if o.agent ~= aid then return 'forbidden' end
 if o.state == 'accepted' then return 'ok' end
 if o.state ~= 'pending' then return 'gone' end
 local c = load_contact(o.contact)
-if not c or c.state ~= 'offered' or c.offer ~= oid then return 'gone' end
+local from = o.consult_for or ''
+if from ~= '' then
+  if not c or c.state ~= 'assigned' or c.consult ~= oid or c.agent ~= from then return 'gone' end
+elseif not c or c.state ~= 'offered' or c.offer ~= oid then return 'gone' end
 redis.call('HSET', k_offer(oid), 'state', 'accepted')
 disarm('offer:' .. oid)
 redis.call('SREM', k_agent_offers(aid), oid)
+local first = from ~= '' and load_agent(from) or nil
+if from ~= '' then
+  redis.call('SREM', k_agent_contacts(from), c.id)
+  if c.offer ~= '' then retire_offer(c.offer) end
+  if first then free_agent(first, c.channel, c.cost) end
+  note_transfer(c, from, o.kind or 'agent', o.queue, aid, o.note, o.reason, true)
+  c.queue = o.queue
+  redis.call('HSET', k_contact(c.id), 'queue', o.queue, 'offer', oid, 'cost', o.cost, 'consult', '')
+  if o.kind == 'supervisor' then redis.call('HSET', k_contact(c.id), 'escalated', '1') end
+end
 redis.call('SADD', k_agent_contacts(aid), c.id)
 redis.call('HSET', k_contact(c.id), 'state', 'assigned', 'agent', aid, 'assigned_at', NOW)
 redis.call('HSET', k_agent(aid), 'misses', 0)
@@ -40,4 +55,5 @@ if cp and cp.announce and redis.call('HSETNX', k_contact(c.id), 'joined', aid) =
   emit('message.posted', conv, {message_id = mid, conversation_id = conv, contact_id = c.id,
     sender = 'system', author = name, text = name .. ' joined', sent_at = NOW})
 end
+if first then pull_for_agent(first) end
 return 'ok'

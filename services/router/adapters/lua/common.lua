@@ -227,16 +227,15 @@ local function rescore_contact(c, offset_ms)
   if c.state == 'queued' then wait_put(c) end
 end
 
-local function offer_contact(c, a)
+-- An offer of contact `c` to agent `a` (for queue `q`): its record, the capacity it
+-- reserves, its timer and offer.issued. `extra`: more fields of the offer record.
+local function issue_offer(c, a, q, extra)
   local cost = POLICY.channels[c.channel].cost
   local oid = 'of-' .. redis.call('INCR', K_SEQ_OFFER)
   local expires = NOW + (POLICY.offer_timeout_ms or 20000)
   redis.call('HSET', k_offer(oid), 'contact', c.id, 'agent', a.id, 'state', 'pending',
-    'issued_at', NOW, 'expires_at', expires, 'queue', c.queue, 'channel', c.channel, 'cost', cost)
-  leave_wait(c)
-  -- The cost reserved is remembered: it is given back even if the policy changes meanwhile.
-  redis.call('HSET', k_contact(c.id), 'state', 'offered', 'offer', oid, 'agent', a.id, 'cost', cost)
-  c.state = 'offered'
+    'issued_at', NOW, 'expires_at', expires, 'queue', q, 'channel', c.channel, 'cost', cost)
+  if extra then redis.call('HSET', k_offer(oid), unpack(extra)) end
   a.load = a.load + cost
   a.busy[c.channel] = (a.busy[c.channel] or 0) + 1
   a.rr = tonumber(redis.call('INCR', K_SEQ_RR))
@@ -245,8 +244,31 @@ local function offer_contact(c, a)
   arm('offer:' .. oid, expires)
   refresh_pools(a)
   emit('offer.issued', c.id, {offer_id = oid, contact_id = c.id, agent_id = a.id,
-    queue = c.queue, channel = c.channel, expires_at_ms = expires})
+    queue = q, channel = c.channel, expires_at_ms = expires})
+  return oid, cost
+end
+
+local function offer_contact(c, a)
+  leave_wait(c)
+  local oid, cost = issue_offer(c, a, c.queue)
+  -- The cost reserved is remembered: it is given back even if the policy changes meanwhile.
+  redis.call('HSET', k_contact(c.id), 'state', 'offered', 'offer', oid, 'agent', a.id, 'cost', cost)
+  c.state = 'offered'
   return oid
+end
+
+-- An agent handed contact `c` on (to `to_agent` or a queue): the transfer is noted on
+-- the contact for the next agent, who is announced as joining, and published.
+local function note_transfer(c, from_agent, kind, q, to_agent, note, reason, warm)
+  local meta = cjson.decode(c.meta or '{}')
+  meta.transfer = {from_agent = from_agent, kind = kind, queue = q, agent = to_agent or cjson.null,
+    note = note or '', reason = reason or '', at_ms = NOW, warm = warm or false}
+  c.transfers, c.meta = tonumber(c.transfers or '0') + 1, cjson.encode(meta)
+  redis.call('HSET', k_contact(c.id), 'meta', c.meta, 'transfers', c.transfers)
+  redis.call('HDEL', k_contact(c.id), 'joined')
+  emit('contact.transferred', c.id, {contact_id = c.id, channel = c.channel, from_agent = from_agent,
+    from_queue = c.queue, queue = q, to_agent = to_agent or cjson.null, kind = kind, reason = reason or '',
+    note = note or '', warm = warm or false})
 end
 
 -- When only agents who declined a contact could take it, they get it again after a
@@ -514,6 +536,10 @@ local function close_offer(oid, o, outcome, reason, defer)
   redis.call('SADD', k_contact_declined(o.contact), o.agent)
   local data = {offer_id = oid, contact_id = o.contact, agent_id = o.agent}
   if outcome == 'declined' then data.reason = reason or '' end
+  if o.consult_for and o.consult_for ~= '' then  -- a warm transfer that did not happen
+    data.consult_for = o.consult_for
+    if c and c.consult == oid then redis.call('HSET', k_contact(c.id), 'consult', '') end
+  end
   emit('offer.' .. outcome, o.contact, data)
   if a then free_agent(a, o.channel, o.cost) end
   local requeued = c and c.state == 'offered' and c.offer == oid
@@ -522,6 +548,15 @@ local function close_offer(oid, o, outcome, reason, defer)
   if requeued then push_contact(c) end
   if a then pull_for_agent(a) end
   return a, c
+end
+
+-- A warm transfer still waiting for its target is withdrawn (the contact was completed,
+-- or handed on otherwise).
+local function withdraw_consult(c)
+  if not c.consult or c.consult == '' then return end
+  local o = hgetall(k_offer(c.consult))
+  if o and o.state == 'pending' then close_offer(c.consult, o, 'expired', 'withdrawn') end
+  c.consult = ''
 end
 
 -- Withdraw every pending offer of an agent who went away (offline, paused), then route

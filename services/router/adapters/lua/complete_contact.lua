@@ -5,6 +5,7 @@ if not c then return 'not_found' end
 if c.agent ~= aid then return 'forbidden' end
 if c.state == 'completed' then return 'ok' end
 if c.state ~= 'assigned' then return 'gone' end
+withdraw_consult(c)
 local a = load_agent(aid)
 redis.call('HSET', k_contact(cid), 'state', 'completed', 'completed_at', NOW, 'disposition', disposition)
 retire_contact(cid)

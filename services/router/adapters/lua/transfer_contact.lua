@@ -1,8 +1,11 @@
--- ARGV: now, contact_id, agent_id (who holds it), json {queue, agent, supervisor, note, reason}
+-- ARGV: now, contact_id, agent_id (who holds it), json {queue, agent, supervisor, warm, note, reason}
 -- The agent hands an assigned contact on: to a queue, to a named agent (held for them
 -- TRANSFER_HOLD, then open to the queue), or to a supervisor of the queue (escalation).
 -- It keeps its arrival time and tier (its score), so it does not go to the back.
--- Returns ok | not_found | forbidden | gone | no_queue | no_agent | agent_away | no_supervisor | self
+-- Warm: the agent keeps the contact while the named agent (or supervisor) is offered it;
+-- it changes hands when they accept (accept_offer.lua), and stays if they do not.
+-- Returns ok | consulting | not_found | forbidden | gone | no_queue | no_agent | agent_away
+--         | no_supervisor | self | warm_needs_agent | agent_busy
 local cid, aid, t = ARGV[2], ARGV[3], cjson.decode(ARGV[4])
 local c = load_contact(cid)
 if not c then return 'not_found' end
@@ -32,18 +35,24 @@ elseif t.supervisor then
   end
   if not target then return 'no_supervisor' end
 end
+withdraw_consult(c)  -- a new hand-off replaces one still waiting
+
+if t.warm then
+  if not target then return 'warm_needs_agent' end
+  if not can_take(target, c.channel) then return 'agent_busy' end
+  local oid = issue_offer(c, target, q, {'consult_for', aid, 'kind', kind, 'note', t.note or '',
+    'reason', t.reason or ''})
+  redis.call('HSET', k_contact(cid), 'consult', oid)
+  return 'consulting'
+end
 
 -- The agent lets go: capacity back, and they are skipped for it while anyone else can.
 local a = load_agent(aid)
 redis.call('SREM', k_agent_contacts(aid), cid)
 if c.offer ~= '' then retire_offer(c.offer) end
 redis.call('SADD', k_contact_declined(cid), aid)
-local meta = cjson.decode(c.meta or '{}')
-meta.transfer = {from_agent = aid, kind = kind, queue = q, agent = target and target.id or cjson.null,
-  note = t.note or '', reason = t.reason or '', at_ms = NOW}
-local count = tonumber(c.transfers or '0') + 1
-redis.call('HSET', k_contact(cid), 'meta', cjson.encode(meta), 'offer', '', 'agent', '', 'transfers', count)
-redis.call('HDEL', k_contact(cid), 'joined')  -- the next agent is announced as joining
+note_transfer(c, aid, kind, q, target and target.id, t.note, t.reason, false)
+redis.call('HSET', k_contact(cid), 'offer', '', 'agent', '')
 if kind == 'supervisor' then redis.call('HSET', k_contact(cid), 'escalated', '1') end
 if target then
   redis.call('SREM', k_contact_declined(cid), target.id)
@@ -51,11 +60,7 @@ if target then
   redis.call('HSET', k_contact(cid), 'pref', target.id)
   arm('pref:' .. cid, NOW + (POLICY.transfer_hold_ms or 30000))
 end
-local from_queue = c.queue
 enter_queue(c, q)
-emit('contact.transferred', cid, {contact_id = cid, channel = c.channel, from_agent = aid,
-  from_queue = from_queue, queue = q,
-  to_agent = target and target.id or cjson.null, kind = kind, reason = t.reason or '', note = t.note or ''})
 if a then free_agent(a, c.channel, c.cost) end
 push_contact(c)
 if a then pull_for_agent(a) end

@@ -6,6 +6,7 @@ local dedupe, cid, u = ARGV[2], ARGV[3], cjson.decode(ARGV[4])
 if not first_time(dedupe) then return 'duplicate' end
 local c = load_contact(cid)
 if not c then return 'not_found' end
+local reason_given = u.requeue_reason
 local meta = cjson.decode(c.meta or '{}')
 for k, v in pairs(u.metadata or {}) do meta[k] = v end
 redis.call('HSET', k_contact(cid), 'meta', cjson.encode(meta))
@@ -17,6 +18,9 @@ if u.escalate then
   emit('contact.escalated', cid, {contact_id = cid, queue = c.queue, step = c.step})
 end
 -- The gateway gave up on it (a callback nobody answered): completed with that reason.
+if c.state == 'assigned' and ((u.close_reason or '') ~= '' or (reason_given and reason_given ~= cjson.null)) then
+  withdraw_consult(c)  -- the call is gone from this agent: no warm hand-off of it either
+end
 if (u.close_reason or '') ~= '' and c.state == 'assigned' then
   local a = load_agent(c.agent)
   redis.call('HSET', k_contact(cid), 'state', 'completed', 'completed_at', NOW, 'disposition', u.close_reason)

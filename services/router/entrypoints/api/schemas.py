@@ -61,6 +61,8 @@ class TransferIn(Body):
     queue: Slug | None = None
     agent: KeyId | None = None
     supervisor: bool = False
+    warm: bool = Field(default=False, description="Keep the contact until the agent (or supervisor) accepts; "
+                       "answers `consulting`, and it stays yours if they decline or do not answer")
     note: str = Field(default="", max_length=2000)
     reason: str = Field(default="", max_length=200)
 

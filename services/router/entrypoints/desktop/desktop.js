@@ -187,12 +187,14 @@
     e.preventDefault();
     if (!selected) return;
     const id = selected, f = e.target.elements, supervisor = e.submitter && e.submitter.value === "supervisor";
-    const body = { queue: f.queue.value || null, note: f.note.value.trim(), supervisor };
+    const body = { queue: f.queue.value || null, note: f.note.value.trim(), supervisor, warm: f.warm.checked };
     if (!supervisor && f.agent.value.trim()) body.agent = f.agent.value.trim();
     try {
-      await api("POST", "/v1/contacts/" + encodeURIComponent(id) + "/transfer", body);
+      const r = await api("POST", "/v1/contacts/" + encodeURIComponent(id) + "/transfer", body);
       e.target.reset();
-      closeContact(id);
+      // Warm: it stays here until they accept (then contact_closed comes) or not (transfer_failed).
+      if (r.result === "consulting") $("pane-error").textContent = "Waiting for " + (body.agent || "a supervisor") + " to accept…";
+      else closeContact(id);
     } catch (err) { $("pane-error").textContent = err.message; }
   });
 
@@ -222,6 +224,9 @@
     offer_closed(f) { removeOffer(f.offer_id); },
     contact_assigned(f) { if (f.contact) addContact(f.contact); },
     contact_closed(f) { closeContact(f.contact_id); },
+    transfer_failed(f) {
+      if (f.contact_id === selected) $("pane-error").textContent = f.agent_id + " did not take the transfer (" + f.outcome + "): the contact is still yours.";
+    },
     presence(f) { setPresence(f.state, f.reason); },
     message(f) { addMessage(f.contact_id || f.conversation_id, f); },
     heartbeat() {},

@@ -29,7 +29,7 @@ async def transfer(contact_id: str, body: TransferIn, bus: BusDep, who: CallerDe
     """Hand the contact on, keeping its place: to a queue, a named agent, or a supervisor."""
     return Outcome(result=await bus.handle(c.TransferContact(
         contact_id, who, queue=body.queue or "", agent=body.agent or "", supervisor=body.supervisor,
-        note=body.note, reason=body.reason)))
+        warm=body.warm, note=body.note, reason=body.reason)))
 
 
 @api.post("/{contact_id}/messages", status_code=status.HTTP_202_ACCEPTED, response_model=MessagePosted)
