@@ -35,7 +35,11 @@ def utcnow() -> datetime:
 
 
 class Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    """An event payload. Tolerant reader (docs/architecture.md: event evolution): a field
+    this version does not know is accepted and kept (it is written out again as it came),
+    so a producer may add optional fields without breaking older consumers."""
+
+    model_config = ConfigDict(extra="allow", frozen=True)
 
 
 class Customer(Model):
