@@ -90,6 +90,15 @@ def encode(event: Envelope) -> tuple[bytes, bytes, Headers]:
     return event.key.encode(), event.data.model_dump_json().encode(), headers
 
 
+def structured(event: Envelope) -> dict[str, Any]:
+    """The event as one JSON object (structured mode, as webhooks carry it)."""
+    doc = {"specversion": SPECVERSION, "id": event.id, "source": event.source, "type": event.type,
+           "time": event.time.isoformat(), "datacontenttype": CONTENT_TYPE, "subject": event.subject,
+           "sequence": event.sequence, "domain": event.domain, **event.extensions,
+           "data": event.data.model_dump(mode="json")}
+    return {k: v for k, v in doc.items() if v is not None}
+
+
 def decode(key: bytes | None, value: bytes | None, headers: Headers | None) -> Envelope:
     """Validate a CloudEvent in binary or structured mode; raise InvalidEvent naming what
     is wrong."""

@@ -26,26 +26,33 @@ class Membership(ConsumerRebalanceListener):
     offset commits that start at once: a restart before its first record resumes there
     instead of skipping what was published while it was down."""
 
-    def __init__(self, consumer: AIOKafkaConsumer, pin_start: bool) -> None:
+    def __init__(self, consumer: AIOKafkaConsumer, pin_start: bool, start_at_ms: int | None = None) -> None:
         self.consumer, self.pin_start, self.joined = consumer, pin_start, False
+        self.start_at_ms = start_at_ms  # a new group starts at the first record of this time
 
     async def on_partitions_revoked(self, revoked) -> None:
         pass
 
     async def on_partitions_assigned(self, assigned) -> None:
-        if self.pin_start:
-            fresh = {tp: await self.consumer.position(tp) for tp in assigned
-                     if await self.consumer.committed(tp) is None}
-            if fresh:
-                await self.consumer.commit(fresh)
+        fresh = [tp for tp in assigned if await self.consumer.committed(tp) is None]
+        if fresh and self.start_at_ms is not None:
+            found = await self.consumer.offsets_for_times({tp: self.start_at_ms for tp in fresh})
+            ends = await self.consumer.end_offsets(fresh)
+            for tp in fresh:
+                self.consumer.seek(tp, found[tp].offset if found.get(tp) else ends[tp])
+        if fresh and (self.pin_start or self.start_at_ms is not None):
+            await self.consumer.commit({tp: await self.consumer.position(tp) for tp in fresh})
         self.joined = True
 
 
-def make_consumer(bootstrap: str, group: str, *topic_names: str, **kw) -> AIOKafkaConsumer:
+def make_consumer(bootstrap: str, group: str, *topic_names: str, start_at_ms: int | None = None,
+                  **kw) -> AIOKafkaConsumer:
+    """`start_at_ms`: a new group starts at the records of that time (a subscription made
+    then), not at the start or the end of the topic."""
     # Offsets are committed by the handler loop only after the Redis transition is done.
     kw.setdefault("auto_offset_reset", "earliest")
     consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=group, enable_auto_commit=False, **kw)
-    consumer.membership = Membership(consumer, pin_start=kw["auto_offset_reset"] == "latest")
+    consumer.membership = Membership(consumer, pin_start=kw["auto_offset_reset"] == "latest", start_at_ms=start_at_ms)
     consumer.subscribe(list(topic_names), listener=consumer.membership)
     return consumer
 

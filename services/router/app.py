@@ -17,6 +17,7 @@ from .entrypoints.api.routes import (
     offers,
     queues,
     stats,
+    webhooks,
 )
 from .entrypoints.ops_page import routes as ops_page
 from .settings import RouterSettings
@@ -25,7 +26,7 @@ from .settings import RouterSettings
 def create_app(settings: RouterSettings | None = None, service: RoutingService | None = None) -> FastAPI:
     settings = settings or RouterSettings()
     app = service_app("Omniroute router", lambda: service or bootstrap(settings), settings.log_level)
-    for module in (agents, offers, contacts, customers, queues, desktop, stats):
+    for module in (agents, offers, contacts, customers, queues, desktop, stats, webhooks):
         app.include_router(module.api, prefix="/v1")
     app.include_router(desktop.pages)
     app.include_router(ops_page.api)  # /ops and /survey/{contact_id}

@@ -21,6 +21,7 @@ from shared.redis_client import connect
 from shared.sockets import SocketHub
 
 from .adapters.crm import Breaker, CustomerDirectory, HttpCrm
+from .adapters.webhooks import WebhookSender, WebhookStore
 from .adapters.outbox import OutboxRelay
 from .adapters.publisher import KafkaPublisher
 from .adapters.stats_board import StatsBoard
@@ -32,6 +33,7 @@ from .entrypoints.policy_watch import policy_watch
 from .entrypoints.relay import outbox_relay
 from .entrypoints.stats_report import report_loop
 from .entrypoints.timers import timer_loop
+from .entrypoints.webhooks import WebhookDispatcher
 from .handlers import HANDLERS
 from .handlers.deps import PolicyState, RouterDeps
 from .messagebus import MessageBus
@@ -48,6 +50,8 @@ class RoutingService:
     consumers: dict[str, Consumer] = field(default_factory=dict)
     loops: list[Loop] = field(default_factory=list)
     crm: HttpCrm | None = None
+    webhook_client: httpx.AsyncClient | None = None
+    webhooks: WebhookDispatcher | None = None
 
     @property
     def deps(self) -> RouterDeps:
@@ -70,6 +74,8 @@ class RoutingService:
             await stop_within(self.producer.stop(), "router producer")
         if self.crm is not None:
             await self.crm.client.aclose()
+        if self.webhook_client is not None:
+            await self.webhook_client.aclose()
         await self.deps.store.close()
 
     def healthy(self) -> bool:
@@ -114,6 +120,8 @@ def bootstrap(settings: RouterSettings | None = None, *, store=None, publisher=N
     crm = build_crm(settings)
     directory = CustomerDirectory(store, crm, Breaker(settings.crm_breaker_failures, settings.crm_breaker_open_s),
                                   settings.crm_cache_s, settings.crm_stale_s)
+    webhook_client = httpx.AsyncClient(trust_env=False) if redis is not None else None
+    sender = WebhookSender(webhook_client, settings.webhook_timeout_s) if webhook_client else None
     domains = {}
     for domain, (file, policy) in read_policies(settings.policy_file).items():
         domain_store = store if getattr(store, "domain", DEFAULT_DOMAIN) == domain else store.for_domain(domain)
@@ -123,10 +131,11 @@ def bootstrap(settings: RouterSettings | None = None, *, store=None, publisher=N
             outbox=OutboxRelay(redis, producer, settings.instance, domain) if kafka and redis is not None else None,
             stats=StatsStore(redis, domain) if redis is not None else None, tz=ZoneInfo(settings.stats_timezone),
             customers=directory.for_store(domain_store), domain=domain,
+            webhooks=WebhookStore(redis, domain) if redis is not None else None, webhook_sender=sender,
         )
     first = domains.get(DEFAULT_DOMAIN) or next(iter(domains.values()))
     bus = MessageBus(first, HANDLERS, domains)
-    service = RoutingService(settings=settings, bus=bus, producer=producer, crm=crm)
+    service = RoutingService(settings=settings, bus=bus, producer=producer, crm=crm, webhook_client=webhook_client)
     if kafka:
         _add_entrances(service, settings, producer)
     return service
@@ -158,6 +167,8 @@ def _add_entrances(service: RoutingService, s: RouterSettings, producer: AIOKafk
                "router-stats": (service.consumers["stats"], stats_group)}
     # Each domain's own loops (its outbox, timers, policy and report); the consumers'
     # lag is recorded once, beside the first domain's report.
+    service.webhooks = WebhookDispatcher(bus, s.kafka_bootstrap, s.router_group, s.webhook_sync_ms / 1000)
+    service.loops.append(service.webhooks)
     for domain in bus.domains:
         own = bus.within(domain)
         service.loops += [

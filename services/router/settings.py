@@ -70,6 +70,16 @@ class RouterSettings(CommonSettings):
     crm_breaker_failures: int = Field(default=5, ge=1)
     crm_breaker_open_s: float = Field(default=30, gt=0)
 
+    # -- webhooks --
+    # How often each replica picks up added and removed webhook subscriptions.
+    webhook_sync_ms: int = Field(default=2000, gt=0)
+    # A delivery is tried this many times, waiting webhook_backoff_s, doubling up to
+    # webhook_backoff_max_s between tries, then given up (dead, in the delivery log).
+    webhook_max_attempts: int = Field(default=8, ge=1)
+    webhook_backoff_s: float = Field(default=1.0, gt=0)
+    webhook_backoff_max_s: float = Field(default=60.0, gt=0)
+    webhook_timeout_s: float = Field(default=10.0, gt=0)
+
     @model_validator(mode="after")
     def _own_secrets_outside_dev(self):
         self.require_secret("admin_token", self.admin_token, DEV_ADMIN_TOKEN)

@@ -35,6 +35,8 @@ TEMPLATES: dict[str, str] = {
     "customer_agent": "custagent:{id}",  # a returning customer's last agent, across channels
     "customer_history": "history:{id}",  # a customer's recent contact ids by time (ids may hold ":")
     "seen": "seen:{source}:{id}",  # event dedupe marker
+    "webhook": "webhook:{id}",  # a webhook subscription (JSON); deleted with it
+    "webhook_log": "webhook:{id}:log",  # its latest deliveries, newest first (capped)
 }
 # The domain's fixed keys, in the order every script receives them as KEYS (policy first:
 # the scripts find the domain's prefix from it).
@@ -50,6 +52,7 @@ CONSTANTS: dict[str, str] = {
     "policy_source": "policy:source",
     "policy_version": "policy:version",
     "waiting": "waiting",  # hash queue -> contacts in its waiting sets
+    "webhooks": "webhooks",  # ids of the domain's webhook subscriptions
 }
 PREFIXES: dict[str, str] = {"pool_prefix": "pool:"}  # not keys: the start of a family of them
 PARAM = re.compile(r"\{(\w+)\}")

@@ -279,3 +279,34 @@ class SubmitSurvey(Message):
     score: Any
     comment: str = ""
     complaint: bool = False
+
+
+# -- webhooks ----------------------------------------------------------------------------
+@dataclass(frozen=True)
+class CreateWebhook(Message):
+    url: str
+    types: list[str]
+    secret: str = ""  # empty: one is made
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class ListWebhooks(Message):
+    pass
+
+
+@dataclass(frozen=True)
+class DeleteWebhook(Message):
+    webhook_id: str
+
+
+@dataclass(frozen=True)
+class GetWebhookDeliveries(Message):
+    webhook_id: str
+
+
+@dataclass(frozen=True)
+class DeliverWebhook(Message):
+    """A routing event for one subscriber: delivered, retried, or given up after the last try."""
+    webhook_id: str
+    event: Envelope

@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 from ..domain import commands as c
-from . import agents, contacts, desktop, policy, stats
+from . import agents, contacts, desktop, policy, stats, webhooks
 
 HANDLERS = {
     c.RouteEvent: contacts.route_event,
+    c.CreateWebhook: webhooks.create_webhook,
+    c.ListWebhooks: webhooks.list_webhooks,
+    c.DeleteWebhook: webhooks.delete_webhook,
+    c.GetWebhookDeliveries: webhooks.get_deliveries,
+    c.DeliverWebhook: webhooks.deliver,
     c.FeedDesktop: desktop.feed_desktop,
     c.ProjectStats: stats.project_stats,
     c.Authenticate: agents.authenticate,

@@ -14,6 +14,7 @@ from shared.policy import Policy
 
 if TYPE_CHECKING:  # the real adapters, named for readers and type checkers only
     from ..adapters.crm import CustomerDirectory
+    from ..adapters.webhooks import WebhookSender, WebhookStore
     from ..adapters.outbox import OutboxRelay
     from ..adapters.stats_board import StatsBoard
     from ..adapters.stats_store import StatsStore
@@ -58,5 +59,7 @@ class RouterDeps:
     stats: StatsStore | None = None
     board: StatsBoard | None = None
     customers: CustomerDirectory | None = None  # local profiles and the CRM; None: local only
+    webhooks: WebhookStore | None = None
+    webhook_sender: WebhookSender | None = None
     tz: ZoneInfo = field(default_factory=lambda: ZoneInfo("UTC"))
     domain: str = DEFAULT_DOMAIN
