@@ -20,6 +20,7 @@ import re
 
 from pydantic import ValidationError
 
+from shared import tracing
 from shared.events import DEFAULT_DOMAIN, DOMAIN_PATTERN, EVENT_MODELS, Model, utcnow
 
 SPECVERSION = "1.0"
@@ -67,7 +68,10 @@ class Envelope:
 
 def new_event(type_: str, data: Model, *, source: str, key: str, id: str | None = None,
               domain: str | None = None) -> Envelope:
-    return Envelope(id=id or str(uuid.uuid4()), source=source, type=type_, data=data, key=key, domain=domain)
+    """An event made now: it carries the trace it is made in (`traceparent`), if any."""
+    trace = tracing.current_traceparent()
+    return Envelope(id=id or str(uuid.uuid4()), source=source, type=type_, data=data, key=key, domain=domain,
+                    extensions={"traceparent": trace} if trace else {})
 
 
 def encode(event: Envelope) -> tuple[bytes, bytes, Headers]:

@@ -35,7 +35,7 @@ from redis.exceptions import ResponseError as RedisResponseError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from shared import logging as log
-from shared import metrics
+from shared import metrics, tracing
 from shared.cloudevents import Envelope, InvalidEvent, decode
 from shared.kafka import dead_letter
 
@@ -142,7 +142,8 @@ async def process(record: ConsumerRecord, producer: AIOKafkaProducer, handle: Ha
         await _reject(record, producer, str(exc), service, logger)
         return
     try:
-        result = await _attempt(event, handle, logger, ("handler_paused", "handler_failed"), final=Rejected)
+        with tracing.handling(event, service):
+            result = await _attempt(event, handle, logger, ("handler_paused", "handler_failed"), final=Rejected)
     except Rejected as exc:
         await _reject(record, producer, str(exc), service, logger)
         return
@@ -188,7 +189,7 @@ async def run_view(consumer: AIOKafkaConsumer, handle: Handler, service: str, co
 
     async def one(record: ConsumerRecord) -> None:
         if wanted is None or _type_of(record) in wanted:  # others are not even decoded
-            await _view_one(record, handle, logger)
+            await _view_one(record, handle, logger, service)
 
     await _consume(consumer, one, max_records=500, commit_every_s=1.0 if commit else None)
 
@@ -228,10 +229,10 @@ def _decoded(record: ConsumerRecord) -> Envelope | None:
         return None
 
 
-async def _view_one(record: ConsumerRecord, handle: Handler, logger) -> None:
+async def _view_one(record: ConsumerRecord, handle: Handler, logger, service: str = "view") -> None:
     try:
         event = decode(record.key, record.value, record.headers)
     except InvalidEvent:
         return
-    with contextlib.suppress(Exception):  # still failing after MAX_ATTEMPTS: the view moves on
+    with contextlib.suppress(Exception), tracing.handling(event, service):  # still failing: the view moves on
         await _attempt(event, handle, logger, ("view_paused", "view_handler_failed"))

@@ -15,6 +15,7 @@ from pydantic import BaseModel
 from redis.exceptions import ResponseError as RedisResponseError
 
 from shared import logging as log
+from shared import tracing
 from shared.consumer_loop import TRANSIENT, is_transient
 from shared.runtime import tune_gc
 
@@ -53,6 +54,7 @@ def service_app(title: str, build: Callable[[], Service], log_level: str = "INFO
     """The HTTP app of a service: `build()` makes the service at start-up; it runs for
     the app's lifetime (as `app.state.service`) and answers /readyz."""
     log.configure(log_level)
+    tracing.setup(title.lower().replace(" ", "-"))  # off unless OTEL_* says where spans go
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
@@ -66,6 +68,7 @@ def service_app(title: str, build: Callable[[], Service], log_level: str = "INFO
             await service.stop()
 
     app = FastAPI(title=title, version="1", lifespan=lifespan, responses=ERROR_RESPONSES)
+    tracing.instrument_app(app)
     add_health(app, lambda request: request.app.state.service.readiness())
     add_unavailable(app)
     return app

@@ -7,7 +7,9 @@ import sys
 
 import structlog
 
-SHARED = [structlog.contextvars.merge_contextvars, structlog.processors.add_log_level,
+from shared.tracing import log_trace_ids
+
+SHARED = [structlog.contextvars.merge_contextvars, log_trace_ids, structlog.processors.add_log_level,
           structlog.processors.TimeStamper(fmt="iso")]
 
 

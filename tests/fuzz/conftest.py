@@ -28,15 +28,16 @@ SERVICES = {  # name -> (module, port setting, extra env)
 }
 
 
-def start(name: str, infra) -> tuple[subprocess.Popen, str]:
+def start(name: str, infra, db: int = FUZZ_DB, **env: str) -> tuple[subprocess.Popen, str]:
+    """`env`: more settings for the process (OTEL_* for the tracing test)."""
     module, port_env, extra = SERVICES[name]
     port = free_port()
-    redis_url = db_url(infra.redis_url, FUZZ_DB)
+    redis_url = db_url(infra.redis_url, db)
     env = {**os.environ, "PYTHONPATH": str(REPO), port_env: str(port), "OMNIROUTE_REDIS_URL": redis_url,
            "OMNIROUTE_KAFKA_BOOTSTRAP": infra.kafka_bootstrap, "OMNIROUTE_ADMIN_TOKEN": ADMIN_TOKEN,
            "OMNIROUTE_ROUTER_GROUP": f"fuzz-router-{port}", "OMNIROUTE_REPLICA": f"fuzz-{name}-{port}",
            "OMNIROUTE_SIP_PORT": str(free_port()), "OMNIROUTE_LOG_LEVEL": "WARNING",
-           "OMNIROUTE_OFFSET_RESET": "latest", **extra}  # other tests' contacts are not theirs
+           "OMNIROUTE_OFFSET_RESET": "latest", **extra, **env}  # other tests' contacts are not theirs
     LOGS.mkdir(parents=True, exist_ok=True)
     with open(LOGS / f"{name}.log", "w") as log:
         proc = subprocess.Popen([sys.executable, "-m", module], cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT)

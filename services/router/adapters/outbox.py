@@ -15,7 +15,7 @@ from redis.asyncio import Redis
 from redis.exceptions import ResponseError
 
 from shared import logging as log
-from shared import topics
+from shared import topics, tracing
 from shared.cloudevents import Envelope, encode
 from shared.events import EVENT_MODELS
 from shared.kafka import dead_letter_headers
@@ -36,8 +36,10 @@ def envelope_from_entry(entry_id: str, fields: dict[bytes, bytes], domain: str =
     time = datetime.fromtimestamp(int(fields[b"time"]) / 1000, UTC)
     # Entry ids are per stream: another domain's id is named apart (consumers dedupe on it).
     event_id = f"rt-{entry_id}" if domain == keys.DEFAULT_DOMAIN else f"rt-{domain}-{entry_id}"
+    trace = fields.get(b"tp")  # the contact's trace (shared/tracing.py)
     return Envelope(id=event_id, source=SOURCE, type=type_, data=data, key=fields[b"key"].decode(),
-                    time=time, sequence=sequence_of(entry_id), domain=domain)
+                    time=time, sequence=sequence_of(entry_id), domain=domain,
+                    extensions={"traceparent": trace.decode()} if trace else {})
 
 
 class OutboxRelay:
@@ -100,5 +102,6 @@ class OutboxRelay:
             value = json.dumps({k.decode(): v.decode() for k, v in fields.items()}).encode()
             headers = dead_letter_headers(f"outbox entry invalid: {exc}", "router", origin="outbox")
             return await self.producer.send(topics.DEADLETTER, value=value, headers=headers)
-        key, value, headers = encode(event)
-        return await self.producer.send(event.topic, value=value, key=key, headers=headers)
+        with tracing.publishing(event, "router"):
+            key, value, headers = encode(event)
+            return await self.producer.send(event.topic, value=value, key=key, headers=headers)

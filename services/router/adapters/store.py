@@ -13,6 +13,7 @@ from typing import Any
 
 from redis.asyncio import Redis
 
+from shared import tracing
 from shared.clock import now_ms
 from shared.events import MessagePosted
 from shared.policy import Policy, qualifications
@@ -76,7 +77,8 @@ class RoutingStore:
 
     async def _run(self, name: str, *args: Any) -> str:
         now = "" if self._now_ms is None else str(int(self._now_ms()))
-        res = await self._scripts[name](keys=self._keys, args=[now, *args])
+        trace = None if name in STANDALONE else tracing.current_traceparent()
+        res = await self._scripts[name](keys=self._keys, args=[f"{now}|{trace}" if trace else now, *args])
         return res.decode() if isinstance(res, bytes) else res
 
     def now(self) -> datetime:

@@ -11,7 +11,10 @@
 --   prefwait:<agent>       zset of returning customers held for their last agent
 --   timers                 zset of durable timers (offer, step, maxwait, pref, retry,
 --                          wrapup, presence), fired by any replica via fire_timer.lua
-local NOW = tonumber(ARGV[1])
+-- ARGV[1]: "<now ms>|<traceparent>", both optional: the routing clock ('' = Redis time)
+-- and the trace the transition runs in (docs/architecture.md: tracing).
+local NOW_ARG, TRACEPARENT = string.match(ARGV[1], '^([^|]*)|?(.*)$')
+local NOW = tonumber(NOW_ARG)
 if not NOW then
   local t = redis.call('TIME')
   NOW = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
@@ -19,11 +22,20 @@ end
 
 local POLICY = cjson.decode(redis.call('GET', K_POLICY) or '{"channels":{},"queues":{}}')
 
+-- Each contact's trace (its `tp`, from where it was created), as load_contact met it: the
+-- events about a contact carry it, whichever transition emits them.
+local CONTACT_TRACE = {}
+
 -- `name` is the contract's noun.verb (EVENT_TYPES, generated from EVENT_MODELS).
 local function emit(name, key, data)
   local etype = EVENT_TYPES[name]
   if not etype then error('not an event of the contract: ' .. name) end
-  redis.call('XADD', K_OUTBOX, '*', 'type', etype, 'key', key, 'time', NOW, 'data', cjson.encode(data))
+  local tp = CONTACT_TRACE[data.contact_id or key] or TRACEPARENT
+  if tp and tp ~= '' then
+    redis.call('XADD', K_OUTBOX, '*', 'type', etype, 'key', key, 'time', NOW, 'data', cjson.encode(data), 'tp', tp)
+  else
+    redis.call('XADD', K_OUTBOX, '*', 'type', etype, 'key', key, 'time', NOW, 'data', cjson.encode(data))
+  end
 end
 
 -- Event dedupe: true the first time `key` is seen. Kept DEDUPE_TTL_S (a setting, at
@@ -84,6 +96,7 @@ local function load_contact(id)
   c.qstart = tonumber(c.qstart or c.enqueued_at)
   c.pref = c.pref or ''
   c.conv = c.conv or ''
+  if c.tp then CONTACT_TRACE[id] = c.tp end
   return c
 end
 

@@ -16,7 +16,8 @@ local arrival = next_arrival()
 redis.call('HSET', k_contact(cid), 'state', 'queued', 'channel', spec.channel, 'queue', spec.queue,
   'step', 0, 'tier', spec.tier, 'intent', spec.intent, 'customer', spec.customer_id,
   'score', arrival - spec.offset_ms, 'arrival', arrival, 'offset', spec.offset_ms, 'enqueued_at', NOW,
-  'qstart', NOW, 'conv', conv, 'rel', rel, 'data', spec.data)
+  'qstart', NOW, 'conv', conv, 'rel', rel, 'data', spec.data, 'tp', TRACEPARENT)
+CONTACT_TRACE[cid] = TRACEPARENT  -- the trace of the event that created it, for all its events
 -- The customer's recent contacts, for the agent's context (newest HISTORY_KEEP).
 local history = k_customer_history(spec.customer_id)
 redis.call('ZADD', history, NOW / 1000, cid)
