@@ -13,14 +13,13 @@ from __future__ import annotations
 import contextlib
 import os
 from collections.abc import Iterator
-from typing import TYPE_CHECKING
+from typing import Any
 
 import structlog
 from opentelemetry import context, trace
 from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
 
-if TYPE_CHECKING:
-    from shared.cloudevents import Envelope
+Envelope = Any  # shared.cloudevents.Envelope, which imports this module
 
 PROPAGATOR = TraceContextTextMapPropagator()
 tracer = trace.get_tracer("omniroute")
