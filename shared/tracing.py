@@ -58,6 +58,23 @@ def setup(service: str) -> bool:
     return True
 
 
+def enabled() -> bool:
+    return _configured
+
+
+@contextlib.contextmanager
+def joining(traceparent: str | None, name: str) -> Iterator[None]:
+    """Work done for a contact from elsewhere (an agent's accept, in its own HTTP
+    request): a span in the contact's trace, linked to the request's."""
+    if not _configured or not traceparent:
+        yield
+        return
+    links = [trace.Link(trace.get_current_span().get_span_context())]
+    parent = PROPAGATOR.extract({"traceparent": traceparent})
+    with tracer.start_as_current_span(name, context=parent, links=links):
+        yield
+
+
 def instrument_app(app) -> None:
     """FastAPI's spans (HTTP and WebSocket), when tracing is on."""
     if _configured:

@@ -102,7 +102,7 @@ async def test_one_chat_contact_is_one_trace_from_the_widget_to_the_accept(infra
     print("\n".join(f"{s.service:28} {s.name}" for s in spans))
     order = ["process omniroute.contact.created.v1", "publish omniroute.contact.queued.v1",
              "publish omniroute.offer.issued.v1", "process omniroute.contact.queued.v1",
-             "publish omniroute.offer.accepted.v1", "publish omniroute.contact.assigned.v1",
+             "router accept offer", "publish omniroute.offer.accepted.v1", "publish omniroute.contact.assigned.v1",
              "process omniroute.contact.assigned.v1"]
     positions = [next(i for i, (_, name) in enumerate(seen) if name.endswith(step)) for step in order]
     assert positions == sorted(positions), seen

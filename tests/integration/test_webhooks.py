@@ -46,6 +46,10 @@ class Receiver:
         return Response(status_code=204)
 
 
+def mine(receiver: Receiver, contacts: set[str]) -> list[dict]:
+    return [e for e in receiver.got if e["data"].get("contact_id") in contacts]
+
+
 async def serve_on(app, port: int) -> tuple[uvicorn.Server, asyncio.Task]:
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off"))
     task = asyncio.create_task(server.serve())
@@ -93,23 +97,26 @@ async def test_a_receiver_down_then_slow_gets_every_event_once_in_order_signed(i
         try:
             receiver.delay_s = 0.2  # then slow
             slow = await contacts_through(harness, auth, 5)
+            ours = set(down + slow)
             expected = [e for e in harness.routing.events if e.type in {f"omniroute.{t}.v1" for t in TYPES}
-                        and e.data.contact_id in set(down + slow)]
-            await until(lambda: len(receiver.got) >= len(expected), 60, what="every event delivered")
-            await asyncio.sleep(0)  # a duplicate would have come with the last batch
+                        and e.data.contact_id in ours]
+            await until(lambda: len(mine(receiver, ours)) >= len(expected), 60, what="every event delivered")
         finally:
             server.should_exit = True
             await task
     assert receiver.bad == []
-    ids = [e["id"] for e in receiver.got]
+    # The subscription is the domain's: what other tests' routers left on the topic may
+    # come too. Ours are judged.
+    got = mine(receiver, ours)
+    assert not mine(receiver, set(baseline))  # from the subscription on, not before
+    ids = [e["id"] for e in got]
     assert sorted(ids) == sorted(e.id for e in expected) and len(set(ids)) == len(ids)  # each once
     per_contact = defaultdict(list)
-    for e in receiver.got:
+    for e in got:
         per_contact[e["data"]["contact_id"]].append(e["id"])
     for cid in down + slow:
         assert per_contact[cid] == [e.id for e in expected if e.data.contact_id == cid]  # in order
-    assert all(e["specversion"] == "1.0" and e["type"].startswith("omniroute.") for e in receiver.got)
-    assert not any(e.data.contact_id in baseline for e in expected)  # only from the subscription on
+    assert all(e["specversion"] == "1.0" and e["type"].startswith("omniroute.") for e in got)
     for phase, cids in (("no subscriber", baseline), ("subscriber down", down), ("subscriber slow", slow)):
         ms = [ROUTED_MS[c] for c in cids]  # published to Kafka .. the offer seen on Kafka
         print(f"time to route with {phase}: median {statistics.median(ms):.1f} ms, max {max(ms):.1f} ms")
@@ -126,9 +133,9 @@ async def test_a_subscriber_that_keeps_failing_is_given_up_after_the_last_attemp
 
         async def logged():
             r = await harness.http.get(f"/v1/webhooks/{hook['id']}/deliveries", headers=ADMIN)
-            return r.json()
+            return [d for d in r.json() if d["contact_id"] == cid]  # other tests' leftovers aside
         log = await until(logged, 30, what="the dead delivery logged")
-        assert log[0]["status"] == "dead" and log[0]["attempts"] == 3 and log[0]["contact_id"] == cid
+        assert log[0]["status"] == "dead" and log[0]["attempts"] == 3
         assert "ConnectError" in log[0]["error"]
         assert (await harness.http.delete(f"/v1/webhooks/{hook['id']}", headers=ADMIN)).json() == {"result": "deleted"}
         assert (await harness.http.get(f"/v1/webhooks/{hook['id']}/deliveries", headers=ADMIN)).status_code == 404

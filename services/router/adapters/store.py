@@ -154,6 +154,11 @@ class RoutingStore:
     async def transfer_contact(self, contact_id: str, agent_id: str, target: dict) -> str:
         return await self._run("transfer_contact", contact_id, agent_id, json.dumps(target))
 
+    async def contact_trace(self, contact_id: str) -> str | None:
+        """The traceparent of the event that created the contact (shared/tracing.py)."""
+        tp = await self.redis.hget(self.key("contact", contact_id), "tp")
+        return tp.decode() if tp else None
+
     async def get_contact(self, contact_id: str) -> ContactRecord | None:
         raw = await self._hash(self.key("contact", contact_id))
         return ContactRecord.from_fields(contact_id, raw) if raw else None

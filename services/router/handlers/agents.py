@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from shared import tracing
 from shared.policy import qualifications
 
 from ..domain import commands as c
@@ -99,7 +100,17 @@ async def list_agent_contacts(msg: c.ListAgentContacts, deps: RouterDeps) -> lis
 
 async def accept_offer(msg: c.AcceptOffer, deps: RouterDeps) -> str:
     agent_id = await _offer_owner(deps, msg.offer_id, msg.caller)
-    return raise_for(await deps.store.accept_offer(msg.offer_id, agent_id), OFFER_REFUSALS)
+    with tracing.joining(await _contact_trace(deps, msg.offer_id), "router accept offer"):
+        result = await deps.store.accept_offer(msg.offer_id, agent_id)
+    return raise_for(result, OFFER_REFUSALS)
+
+
+async def _contact_trace(deps: RouterDeps, offer_id: str) -> str | None:
+    """The trace of the offer's contact, when tracing is on (two reads then; none otherwise)."""
+    if not tracing.enabled():
+        return None
+    offer = await deps.store.get_offer(offer_id)
+    return await deps.store.contact_trace(offer.contact) if offer else None
 
 
 async def decline_offer(msg: c.DeclineOffer, deps: RouterDeps) -> str:
