@@ -37,6 +37,7 @@ TEMPLATES: dict[str, str] = {
     "seen": "seen:{source}:{id}",  # event dedupe marker
     "webhook": "webhook:{id}",  # a webhook subscription (JSON); deleted with it
     "webhook_log": "webhook:{id}:log",  # its latest deliveries, newest first (capped)
+    "webhook_sent": "webhook:{id}:sent:{event}",  # an event it took (drops a redelivery; a day)
 }
 # The domain's fixed keys, in the order every script receives them as KEYS (policy first:
 # the scripts find the domain's prefix from it).

@@ -21,6 +21,7 @@ from ..domain.webhooks import Subscription
 from . import keys
 
 LOG_KEEP = 200  # deliveries remembered per subscription
+SENT_TTL_S = 86_400  # how long a delivered event id is remembered (redeliveries come within seconds)
 DELIVERIES = Counter("omniroute_webhook_deliveries_total", "Webhook delivery attempts, by result: "
                      "delivered, failed (to be retried), dead (given up)", ["result"])
 LATENCY = Histogram("omniroute_webhook_delivery_seconds", "Subscriber answer time (answered or not)",
@@ -56,6 +57,12 @@ class WebhookStore:
     async def remove(self, sub_id: str) -> bool:
         await self.redis.srem(keys.constant("webhooks", self.domain), sub_id)
         return bool(await self.redis.delete(self._key("webhook", sub_id), self._key("webhook_log", sub_id)))
+
+    async def delivered(self, sub_id: str, event_id: str) -> bool:
+        return bool(await self.redis.exists(self._key("webhook_sent", sub_id, event_id)))
+
+    async def mark_delivered(self, sub_id: str, event_id: str) -> None:
+        await self.redis.set(self._key("webhook_sent", sub_id, event_id), "1", ex=SENT_TTL_S)
 
     async def log(self, sub_id: str, entry: dict) -> None:
         key = self._key("webhook_log", sub_id)

@@ -4,6 +4,7 @@ before trying a failed delivery again. Pure."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 
 
 @dataclass(frozen=True)
@@ -21,6 +22,10 @@ class Subscription:
         """`event_type`: omniroute.<noun>.<verb>.v1."""
         name = event_type.removeprefix("omniroute.").rsplit(".", 1)[0]
         return "*" in self.types or name in self.types
+
+    def covers(self, at: datetime) -> bool:
+        """Did the event happen (its transition's time) from the subscription on?"""
+        return at.timestamp() * 1000 >= self.created_ms
 
     def view(self) -> dict:
         """What the API shows (never the secret)."""

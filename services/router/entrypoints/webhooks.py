@@ -15,6 +15,9 @@ from ..domain.webhooks import Subscription
 from ..messagebus import MessageBus
 
 
+START_EARLY_MS = 60_000
+
+
 class WebhookDispatcher:
     """Keeps one consumer per subscription of every domain running, as subscriptions
     come and go (checked every `sync_s`)."""
@@ -55,12 +58,16 @@ class WebhookDispatcher:
                 self.running[key] = consumer
 
     def _consumer(self, domain: str, sub: Subscription) -> Consumer:
+        # Kafka's record times are only near the transitions' (the relay publishes a little
+        # later; a cluster may stamp them otherwise): start a minute early, `covers` decides.
         kafka = make_consumer(self.bootstrap, f"{self.group_prefix}-webhook-{sub.id}", topics.ROUTING,
-                              start_at_ms=sub.created_ms)
+                              start_at_ms=sub.created_ms - START_EARLY_MS)
         bus = self.bus.within(domain)
 
         async def deliver(event: Envelope) -> None:
-            if event.routing_domain == domain and sub.wants(event.type):
+            # What happened from the subscription on: the group starts near its creation
+            # time (start_at_ms); the transition's own time decides.
+            if event.routing_domain == domain and sub.wants(event.type) and sub.covers(event.time):
                 await bus.handle(DeliverWebhook(sub.id, event))
 
         return Consumer(f"webhook-{sub.id}", kafka, deliver)

@@ -50,11 +50,14 @@ async def deliver(msg: c.DeliverWebhook, deps: RouterDeps) -> str:
     env = msg.event
     if sub is None or not sub.wants(env.type):
         return "skipped"
+    if await deps.webhooks.delivered(sub.id, env.id):
+        return "duplicate"  # Kafka redelivered it (a rebalance before the commit)
     s = deps.settings
     error = ""
     for attempt in range(1, s.webhook_max_attempts + 1):
         error = await deps.webhook_sender.send(sub, env)
         if not error:
+            await deps.webhooks.mark_delivered(sub.id, env.id)
             DELIVERIES.labels(result="delivered").inc()
             await _log(deps, sub, env, "delivered", attempt)
             return "delivered"
