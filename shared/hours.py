@@ -103,6 +103,11 @@ class Schedule(BaseModel):
                     return max(midnight + dt.timedelta(minutes=start), at).astimezone(dt.UTC)
         return None
 
+    def say_when(self, at: dt.datetime, year: bool = True) -> str:
+        """An instant as a customer reads it, in the schedule's zone: 'Monday 30 November
+        2026 at 09:00 GMT' (without the year for a chat's one line)."""
+        return at.astimezone(self.zone).strftime(f"%A %d %B{' %Y' if year else ''} at %H:%M %Z")
+
     def describe(self) -> str:
         """The week's hours for a customer: 'mon-fri 09:00-17:00; sat 10:00-14:00 (Europe/London)'."""
         groups: list[tuple[list[str], str]] = []

@@ -160,13 +160,22 @@ class Policy(Strict):
     def closed(self, queue: str, at: dt.datetime) -> tuple[bool, dt.datetime | None]:
         """Whether the queue is closed at `at` and, if so, when it opens (None: not within
         a year)."""
-        name = self.queues[queue].schedule
-        if not name:
-            return False, None
-        schedule = self.schedules[name]
-        if schedule.is_open(at):
+        schedule = self.schedule_of(queue)
+        if schedule is None or schedule.is_open(at):
             return False, None
         return True, schedule.next_opening(at)
+
+    def schedule_of(self, queue: str) -> Schedule | None:
+        name = self.queues[queue].schedule
+        return self.schedules[name] if name else None
+
+    def hours_of(self, queue: str, at: dt.datetime) -> dict:
+        """The queue open or closed at `at`, its next opening and its weekly hours: what the
+        API and the chat widget show."""
+        closed, opens = self.closed(queue, at)
+        schedule = self.schedule_of(queue)
+        return {"open": not closed, "opens_at": opens, "schedule": self.queues[queue].schedule,
+                "hours": schedule.describe() if schedule else None}
 
     def priority_offset_ms(self, tier: str, intent: str, priority: int = 0) -> int:
         """How far ahead of its arrival time a contact sorts.

@@ -52,6 +52,7 @@ class Topic(BaseModel):
     label: str
     open: bool = Field(description="Whether its queue is open now (hours of operation)")
     opens_at: datetime | None = Field(default=None, description="When closed: its next opening")
+    schedule: str | None = Field(default=None, description="Its queue's schedule")
     hours: str | None = Field(default=None, description="Its queue's weekly hours, when it has a schedule")
 
 
@@ -59,14 +60,8 @@ class Topic(BaseModel):
 async def topics(deps: DepsDep) -> list[Topic]:
     """The widget's topics, each open or closed now by its queue's hours."""
     policy, now = deps.policy, datetime.now(UTC)
-    found = []
-    for key, (label, intent) in TOPICS.items():
-        queue = policy.queue_for(intent, CHAT)
-        closed, opens = policy.closed(queue, now)
-        schedule = policy.queues[queue].schedule
-        found.append(Topic(id=key, label=label, open=not closed, opens_at=opens,
-                           hours=policy.schedules[schedule].describe() if schedule else None))
-    return found
+    return [Topic(id=key, label=label, **policy.hours_of(policy.queue_for(intent, CHAT), now))
+            for key, (label, intent) in TOPICS.items()]
 
 
 @api.get("/v1/conversations/{conversation_id}/transcript", tags=["chat"])

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from zoneinfo import ZoneInfo
 
 from shared.clock import now_ms
 from shared.cloudevents import Envelope
@@ -103,13 +102,11 @@ CALLBACK_TEXT = "All our agents are busy right now. We have your details and wil
 
 def closed_text(e: ContactDeferred, deps: ChatDeps) -> str:
     """The hours, and the next opening in the schedule's own time zone."""
-    schedule = deps.policy.schedules.get(deps.policy.queues[e.queue].schedule or "") \
-        if e.queue in deps.policy.queues else None
-    zone = schedule.zone if schedule else ZoneInfo("UTC")
+    schedule = deps.policy.schedule_of(e.queue) if e.queue in deps.policy.queues else None
     opens = ""
     if e.opens_at_ms:
-        at = datetime.fromtimestamp(e.opens_at_ms / 1000, UTC).astimezone(zone)
-        opens = f" We open again on {at:%A %d %B at %H:%M %Z}."
+        at = datetime.fromtimestamp(e.opens_at_ms / 1000, UTC)
+        opens = f" We open again on {schedule.say_when(at, year=False) if schedule else f'{at:%A %d %B at %H:%M} UTC'}."
     return f"We are closed right now. Our hours: {e.hours}.{opens} You can also email us at any time."
 
 

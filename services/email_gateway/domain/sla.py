@@ -49,7 +49,7 @@ def promise(policy: Policy, intent: str, now: datetime) -> Promise:
     due_ms = int(start.timestamp() * 1000 + target_s * 1000) if target_s else None
     if not closed:
         return Promise(due_ms, humanize(target_s))
-    hours = policy.schedules[policy.queues[queue].schedule]
-    when = opens.astimezone(hours.zone).strftime("%A %d %B %Y at %H:%M %Z") if opens else "when we reopen"
+    hours = policy.schedule_of(queue)
+    when = hours.say_when(opens) if opens else "when we reopen"
     note = f"Your message reached us outside our opening hours ({hours.describe()}). We open again {when}"
     return Promise(due_ms, f"{humanize(target_s)} of opening", note + ".")

@@ -21,12 +21,7 @@ async def get_queues(msg: c.GetQueues, deps: RouterDeps) -> dict:
 
 async def get_queue_hours(msg: c.GetQueueHours, deps: RouterDeps) -> list[dict]:
     policy, now = deps.policy.policy, deps.store.now()
-    out = []
-    for name, queue in policy.queues.items():
-        closed, opens = policy.closed(name, now)
-        out.append({"queue": name, "open": not closed, "opens_at": opens, "schedule": queue.schedule,
-                    "hours": policy.schedules[queue.schedule].describe() if queue.schedule else None})
-    return out
+    return [{"queue": name, **policy.hours_of(name, now)} for name in policy.queues]
 
 
 async def get_policy(msg: c.GetPolicy, deps: RouterDeps) -> tuple[int, object]:
