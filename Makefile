@@ -25,8 +25,13 @@ constraints:
 	{ sed -n '/^#/p' constraints.txt; cat constraints.txt.new; } > constraints.txt
 	rm constraints.txt.new
 
+# The OpenID Connect provider the sign-on tests run (Node.js, tests/oidc).
+OIDC_PROVIDER := tests/oidc/node_modules/.package-lock.json
+$(OIDC_PROVIDER): tests/oidc/package-lock.json
+	npm ci --prefix tests/oidc --no-audit --no-fund --loglevel=error
+
 # Starts its own Kafka + Redis unless OMNIROUTE_KAFKA_BOOTSTRAP/OMNIROUTE_REDIS_URL are set.
-test: install
+test: install $(OIDC_PROVIDER)
 	$(VENV)/bin/lint-imports --no-cache
 	$(PY) -m pytest $(PYTEST_ARGS)
 ifeq ($(strip $(PYTEST_ARGS)),)

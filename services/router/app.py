@@ -16,6 +16,7 @@ from .entrypoints.api.routes import (
     desktop,
     offers,
     queues,
+    sso,
     stats,
     webhooks,
 )
@@ -29,6 +30,7 @@ def create_app(settings: RouterSettings | None = None, service: RoutingService |
     for module in (agents, offers, contacts, customers, queues, desktop, stats, webhooks):
         app.include_router(module.api, prefix="/v1")
     app.include_router(desktop.pages)
+    app.include_router(sso.pages)  # /auth: single sign-on
     app.include_router(ops_page.api)  # /ops and /survey/{contact_id}
     add_error_handlers(app)
     return app

@@ -21,6 +21,7 @@ from shared.redis_client import connect
 from shared.sockets import SocketHub
 
 from .adapters.crm import Breaker, CustomerDirectory, HttpCrm
+from .adapters.oidc import OidcProvider
 from .adapters.webhooks import WebhookSender, WebhookStore
 from .adapters.outbox import OutboxRelay
 from .adapters.publisher import KafkaPublisher
@@ -122,6 +123,7 @@ def bootstrap(settings: RouterSettings | None = None, *, store=None, publisher=N
                                   settings.crm_cache_s, settings.crm_stale_s)
     webhook_client = httpx.AsyncClient(trust_env=False) if redis is not None else None
     sender = WebhookSender(webhook_client, settings.webhook_timeout_s) if webhook_client else None
+    sso = build_sso(settings)
     domains = {}
     for domain, (file, policy) in read_policies(settings.policy_file).items():
         domain_store = store if getattr(store, "domain", DEFAULT_DOMAIN) == domain else store.for_domain(domain)
@@ -132,6 +134,7 @@ def bootstrap(settings: RouterSettings | None = None, *, store=None, publisher=N
             stats=StatsStore(redis, domain) if redis is not None else None, tz=ZoneInfo(settings.stats_timezone),
             customers=directory.for_store(domain_store), domain=domain,
             webhooks=WebhookStore(redis, domain) if redis is not None else None, webhook_sender=sender,
+            sso=sso,
         )
     first = domains.get(DEFAULT_DOMAIN) or next(iter(domains.values()))
     bus = MessageBus(first, HANDLERS, domains)
@@ -146,6 +149,13 @@ def build_crm(s: RouterSettings) -> HttpCrm | None:
         return None
     headers = {s.crm_auth_header: s.crm_auth.get_secret_value()} if s.crm_auth else {}
     return HttpCrm(httpx.AsyncClient(trust_env=False), s.crm_url, s.crm_timeout_s, s.crm_mapping, s.crm_tiers, headers)
+
+
+def build_sso(s: RouterSettings) -> OidcProvider | None:
+    if not s.oidc_issuer:
+        return None
+    secret = s.oidc_client_secret.get_secret_value() if s.oidc_client_secret else None
+    return OidcProvider(s.oidc_issuer, s.oidc_client_id, secret, s.oidc_scopes, s.oidc_timeout_s)
 
 
 def _add_entrances(service: RoutingService, s: RouterSettings, producer: AIOKafkaProducer) -> None:

@@ -80,6 +80,29 @@ class RouterSettings(CommonSettings):
     webhook_backoff_max_s: float = Field(default=60.0, gt=0)
     webhook_timeout_s: float = Field(default=10.0, gt=0)
 
+    # -- single sign-on: OpenID Connect for people (off unless oidc_issuer is set; the
+    # static tokens stay for machines) --
+    oidc_issuer: str = ""
+    oidc_client_id: str = ""
+    # None: a public client (PKCE alone); else sent with HTTP Basic to the token endpoint.
+    oidc_client_secret: SecretStr | None = None
+    oidc_scopes: str = "openid profile email"
+    # This router's /auth/callback as the browser reaches it (registered with the provider);
+    # empty: the URL the browser used for /auth/login.
+    oidc_redirect_url: str = ""
+    # Where a user's roles are (dotted path, e.g. realm_access.roles): a list or a string.
+    oidc_roles_claim: str = "roles"
+    # The provider's role names as Omniroute's, JSON ({"cc-agents": "agent"}); empty: the
+    # same names (agent, supervisor, ops, admin).
+    oidc_roles: dict[str, Literal["agent", "supervisor", "ops", "admin"]] = Field(default_factory=dict)
+    # The claim holding the agent id (the agent's profile must exist: POST /v1/agents).
+    oidc_agent_claim: str = "preferred_username"
+    # The claim naming the routing domain; empty: every user is in the default one.
+    oidc_domain_claim: str = ""
+    # A sign-in lasts this long (a shift), and the provider has this long to answer.
+    oidc_session_s: int = Field(default=12 * 3600, gt=0)
+    oidc_timeout_s: float = Field(default=5.0, gt=0)
+
     @model_validator(mode="after")
     def _own_secrets_outside_dev(self):
         self.require_secret("admin_token", self.admin_token, DEV_ADMIN_TOKEN)

@@ -30,6 +30,8 @@ TEMPLATES: dict[str, str] = {
     "prefwait": "prefwait:{id}",  # returning customers held for their last agent
     "conv": "conv:{id}",  # a conversation's last agent
     "token": "token:{hash}",  # agent token (sha256) -> agent id
+    "session": "session:{hash}",  # single sign-on session token (sha256) -> session (JSON; expires)
+    "signin": "signin:{state}",  # a sign-in under way: its PKCE verifier and nonce (minutes)
     "customer": "customer:{id}",  # local profile (PUT /v1/customers): overrides the CRM
     "crm": "crm:{id}",  # the CRM's last answer about a customer, and when (expires)
     "customer_agent": "custagent:{id}",  # a returning customer's last agent, across channels

@@ -29,8 +29,8 @@ SCRIPTS = (
     "transfer_contact",
 )
 STANDALONE = ("install_policy", "heartbeat")  # scripts without common.lua
-HISTORY_KEEP = 50
-TOKENS_CACHED = 20_000  # agent tokens remembered per process (then forgotten at once)  # a customer's recent contacts the desktop shows
+HISTORY_KEEP = 50  # a customer's recent contacts the desktop shows
+TOKENS_CACHED = 20_000  # agent tokens remembered per process (then forgotten at once)
 # Event dedupe markers outlive any redelivery: Kafka keeps records 7 days by default.
 DEDUPE_TTL_S = 7 * 86_400
 # Finished contacts and closed offers are kept this long, then expire.
@@ -197,6 +197,25 @@ class RoutingStore:
             self._token_owners.clear()
         self._token_owners[digest] = aid.decode()
         return aid.decode()
+
+    # -- single sign-on (never cached: a session ends when it is signed out) --
+    async def save_session(self, token: str, session: dict, ttl_s: int) -> None:
+        await self.redis.set(self.key("session", token_hash(token)), json.dumps(session), ex=ttl_s)
+
+    async def session_for(self, token: str) -> dict | None:
+        raw = await self.redis.get(self.key("session", token_hash(token)))
+        return json.loads(raw) if raw else None
+
+    async def end_session(self, token: str) -> None:
+        await self.redis.delete(self.key("session", token_hash(token)))
+
+    async def begin_signin(self, state: str, flow: dict, ttl_s: int) -> None:
+        await self.redis.set(self.key("signin", state), json.dumps(flow), ex=ttl_s)
+
+    async def take_signin(self, state: str) -> dict | None:
+        """A sign-in's flow, once: a replayed callback finds nothing."""
+        raw = await self.redis.getdel(self.key("signin", state))
+        return json.loads(raw) if raw else None
 
     async def pending_offers(self, agent_id: str) -> list[OfferRecord]:
         ids = sorted(m.decode() for m in await self.redis.smembers(self.key("agent_offers", agent_id)))

@@ -11,6 +11,8 @@ from shared.cloudevents import Envelope
 from shared.events import DEFAULT_DOMAIN
 from shared.policy import Policy
 
+from .sso import Session
+
 
 @dataclass(frozen=True)
 class Caller:
@@ -52,6 +54,33 @@ class ProjectStats(Message):
 # -- agents ------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class Authenticate(Message):
+    token: str
+
+
+# -- single sign-on ----------------------------------------------------------------------
+@dataclass(frozen=True)
+class BeginSignIn(Message):
+    """Where to send the browser to sign in for a page (desktop, ops)."""
+    page: str
+    redirect_uri: str
+
+
+@dataclass(frozen=True)
+class FinishSignIn(Message):
+    """The provider sent the browser back with a code: who is this? (page, Session)"""
+    state: str
+    code: str
+
+
+@dataclass(frozen=True)
+class OpenSession(Message):
+    """A signed-in identity gets its session token, on its routing domain's bus."""
+    session: Session
+    page: str
+
+
+@dataclass(frozen=True)
+class EndSession(Message):
     token: str
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ..domain import commands as c
-from . import agents, contacts, desktop, policy, stats, webhooks
+from . import agents, contacts, desktop, policy, sso, stats, webhooks
 
 HANDLERS = {
     c.RouteEvent: contacts.route_event,
@@ -15,6 +15,10 @@ HANDLERS = {
     c.FeedDesktop: desktop.feed_desktop,
     c.ProjectStats: stats.project_stats,
     c.Authenticate: agents.authenticate,
+    c.BeginSignIn: sso.begin_sign_in,
+    c.FinishSignIn: sso.finish_sign_in,
+    c.OpenSession: sso.open_session,
+    c.EndSession: sso.end_session,
     c.CreateAgent: agents.create_agent,
     c.UpdateAgent: agents.update_agent,
     c.GetAgent: agents.get_agent,

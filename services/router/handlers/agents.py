@@ -6,11 +6,12 @@ from shared import tracing
 from shared.policy import qualifications
 
 from ..domain import commands as c
-from ..domain import tenancy
+from ..domain import sso, tenancy
 from ..domain.errors import Conflict, Invalid, NotFound, Unauthorized
 from ..domain.records import AgentRecord, OfferRecord
 from .access import raise_for, require_agent
 from .deps import RouterDeps
+from .sso import session_of
 
 OFFER_REFUSALS = {
     "not_found": "offer not found",
@@ -30,6 +31,11 @@ async def authenticate(msg: c.Authenticate, deps: RouterDeps) -> c.Caller:
         tenancy.check_scope(owner, domain)
         return c.Caller(admin=True, domain=domain)
     tenancy.check_scope(tenancy.agent_token_domain(msg.token), domain)
+    if sso.is_session_token(msg.token):
+        session = await session_of(msg.token, deps)
+        if session is None:
+            raise Unauthorized("signed out or expired: sign in again")
+        return c.Caller(admin=session.admin, agent_id=session.agent_id, domain=domain)
     agent_id = await deps.store.agent_for_token(msg.token)
     if agent_id is None:
         raise Unauthorized("invalid token")

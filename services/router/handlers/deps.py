@@ -14,6 +14,7 @@ from shared.policy import Policy
 
 if TYPE_CHECKING:  # the real adapters, named for readers and type checkers only
     from ..adapters.crm import CustomerDirectory
+    from ..adapters.oidc import OidcProvider
     from ..adapters.webhooks import WebhookSender, WebhookStore
     from ..adapters.outbox import OutboxRelay
     from ..adapters.stats_board import StatsBoard
@@ -61,5 +62,6 @@ class RouterDeps:
     customers: CustomerDirectory | None = None  # local profiles and the CRM; None: local only
     webhooks: WebhookStore | None = None
     webhook_sender: WebhookSender | None = None
+    sso: OidcProvider | None = None  # single sign-on; None: static tokens only
     tz: ZoneInfo = field(default_factory=lambda: ZoneInfo("UTC"))
     domain: str = DEFAULT_DOMAIN

@@ -15,8 +15,9 @@ from shared.events import MessagePosted, event_type
 from shared.transcripts import message_view
 
 from ..domain import commands as c
-from ..domain.errors import Forbidden, Unauthorized
+from ..domain.errors import Forbidden
 from ..domain.records import OfferRecord
+from .agents import authenticate
 from .deps import RouterDeps
 
 
@@ -32,9 +33,7 @@ def _offer_frame(o: OfferRecord, now: int, summary: dict | None) -> dict:
 
 # -- the socket --------------------------------------------------------------------------
 async def open_desktop(msg: c.OpenDesktop, deps: RouterDeps) -> dict:
-    owner = await deps.store.agent_for_token(msg.token)
-    if owner is None:
-        raise Unauthorized("invalid agent token")
+    owner = (await authenticate(c.Authenticate(msg.token), deps)).agent_id  # an agent's token or sign-on
     if owner != msg.agent_id:
         raise Forbidden("agents can open only their own stream")
     deps.desks.add(msg.agent_id, msg.socket)

@@ -14,11 +14,12 @@ from shared.survey import InvalidSurveyToken, verify
 
 from ..adapters import stats_metrics as metrics
 from ..adapters.stats_store import Record
-from ..domain import SOURCE, tenancy
+from ..domain import SOURCE, sso, tenancy
 from ..domain import commands as c
 from ..domain.errors import Conflict, Forbidden, Invalid
 from ..domain.ops import report, stats, windows
 from .deps import RouterDeps
+from .sso import session_of
 
 
 def config(deps: RouterDeps) -> stats.Config:
@@ -83,6 +84,10 @@ async def is_supervisor(msg: c.IsSupervisor, deps: RouterDeps) -> bool:
     s = deps.settings
     if tenancy.same(msg.token, s.admin_token) or tenancy.same(msg.token, s.ops_token):
         return True
+    if sso.is_session_token(msg.token):
+        tenancy.check_scope(tenancy.agent_token_domain(msg.token), deps.domain)
+        session = await session_of(msg.token, deps)
+        return session is not None and session.sees_ops
     owner = tenancy.scoped_domain(msg.token, s.domain_tokens, ("admin", "ops"))
     tenancy.check_scope(owner, deps.domain)
     return owner is not None

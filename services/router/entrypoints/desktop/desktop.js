@@ -265,7 +265,11 @@
     const was = me; me = null;
     sessionStorage.removeItem(KEY);
     if (ws) ws.close();
-    if (was && !why) fetch("/v1/agents/" + encodeURIComponent(was.id) + "/logout", { method: "POST", headers: { Authorization: "Bearer " + was.token } });
+    if (was && !why) {
+      const auth = { method: "POST", headers: { Authorization: "Bearer " + was.token } };
+      fetch("/v1/agents/" + encodeURIComponent(was.id) + "/logout", auth)
+        .finally(() => { if (was.token.includes(".sso.")) fetch("/auth/logout", auth); });  // end the sign-on session too
+    }
     offers.clear(); contacts.clear(); logs.clear(); selected = null;
     $("offers").replaceChildren(); $("contacts").replaceChildren();
     $("app").hidden = true; $("signin").hidden = false;
@@ -280,5 +284,13 @@
   $("signout").addEventListener("click", () => signOut());
   setInterval(tick, 250);
 
-  try { const saved = JSON.parse(sessionStorage.getItem(KEY)); if (saved) signIn(saved.id, saved.token); } catch (e) { /* signed out */ }
+  fetch("/auth/sso").then((r) => r.json()).then((d) => { $("sso").hidden = !d.enabled; }).catch(() => {});
+  // Back from single sign-on: the session is in the fragment (never sent to a server); clear it from the address.
+  const back = new URLSearchParams(location.hash.slice(1));
+  if (back.get("session") && back.get("agent")) {
+    history.replaceState(null, "", location.pathname);
+    signIn(back.get("agent"), back.get("session"));
+  } else {
+    try { const saved = JSON.parse(sessionStorage.getItem(KEY)); if (saved) signIn(saved.id, saved.token); } catch (e) { /* signed out */ }
+  }
 })();

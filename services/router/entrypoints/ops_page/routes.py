@@ -7,7 +7,6 @@ from __future__ import annotations
 import html
 import json
 from pathlib import Path
-from string import Template
 from urllib.parse import parse_qs
 
 from fastapi import APIRouter, HTTPException, Request, status
@@ -18,9 +17,10 @@ from services.router.domain.errors import RoutingError
 from services.router.entrypoints.api.errors import status_of
 from shared.survey import survey_domain
 
+from ..pages import message_page
+
 STATIC = Path(__file__).with_name("static")
 ASSETS = {"ops.js": "text/javascript", "ops.css": "text/css"}
-SURVEY_PAGE = Template((STATIC / "survey.html").read_text())  # read once, filled per request
 
 api = APIRouter(include_in_schema=False)
 
@@ -42,17 +42,12 @@ def _survey_bus(request: Request, token: str):
     return request.app.state.service.bus.within(survey_domain(token))
 
 
-def _page(title: str, body: str, code: int = 200) -> HTMLResponse:
-    page = SURVEY_PAGE.substitute(title=html.escape(title), body=body)
-    return HTMLResponse(page, status_code=code)
-
-
 @api.get("/survey/{contact_id}", response_class=HTMLResponse)
 async def survey_form(contact_id: str, request: Request, t: str = "") -> HTMLResponse:
     try:
         await _survey_bus(request, t).handle(c.CheckSurveyLink(contact_id, t))
     except RoutingError as exc:
-        return _page("Survey link not valid", f"<p>{html.escape(str(exc))}</p>", status_of(exc))
+        return message_page("Survey link not valid", f"<p>{html.escape(str(exc))}</p>", status_of(exc))
     scores = "".join(
         f'<label class="score"><input type="radio" name="score" value="{n}" required> {n}</label>' for n in range(1, 6))
     body = f"""<form method="post">
@@ -63,7 +58,7 @@ async def survey_form(contact_id: str, request: Request, t: str = "") -> HTMLRes
   <label class="complaint"><input type="checkbox" name="complaint" value="1"> I want to make a complaint</label>
   <button type="submit">Send</button>
 </form>"""
-    return _page("How did we do?", body)
+    return message_page("How did we do?", body)
 
 
 async def _answer(request: Request) -> tuple[dict, bool]:
@@ -90,4 +85,4 @@ async def survey_submit(contact_id: str, request: Request):
         bool(answer.get("complaint"))))
     if wants_json:
         return JSONResponse({"status": "recorded"}, status_code=status.HTTP_201_CREATED)
-    return _page("Thank you", "<p>Thank you for your feedback.</p>", status.HTTP_201_CREATED)
+    return message_page("Thank you", "<p>Thank you for your feedback.</p>", status.HTTP_201_CREATED)

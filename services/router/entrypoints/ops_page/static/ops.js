@@ -145,5 +145,7 @@ $("login").onsubmit = (e) => {
   $("login").hidden = true; $("main").hidden = false; connect();
 };
 
+fetch("/auth/sso").then((r) => r.json()).then((d) => { $("sso").hidden = !d.enabled; }).catch(() => {});
+if (location.hash) history.replaceState(null, "", location.pathname);  // a token in the address is not kept there
 if (token) { localStorage.setItem("omniroute.ops.token", token); $("main").hidden = false; connect(); }
 else askToken();
