@@ -39,7 +39,7 @@ class CommonSettings(BaseSettings):
     def require_secret(self, name: str, value: SecretStr | None, dev_default: str) -> None:
         """Outside dev a secret must be set, and not to its development value or the
         placeholder of .env.example."""
-        text = value.get_secret_value() if value is not None else ""
+        text = reveal(value)
         if self.env != "dev" and (not text or text == dev_default or text.startswith("change-me")):
             raise ValueError(f"OMNIROUTE_{name.upper()} must be set to a secret of your own "
                              "(or OMNIROUTE_ENV=dev for the development default)")
@@ -49,6 +49,11 @@ class GatewaySettings(CommonSettings):
     # The routing domain (center, site, tenant) this gateway's contacts belong to: stamped
     # on every event it publishes; routing events of other domains are not its business.
     domain: DomainName = DEFAULT_DOMAIN
+
+
+def reveal(value: SecretStr | None) -> str:
+    """A secret setting's text, or "" when unset."""
+    return value.get_secret_value() if value is not None else ""
 
 
 def secret(dev_default: str):

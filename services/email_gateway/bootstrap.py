@@ -16,10 +16,13 @@ from shared.lifecycle import cancel_tasks, stop_within
 from shared.loops import Loop, dead
 from shared.policy import Policy, domain_policy
 from shared.redis_client import connect
+from shared.settings import reveal
 
 from .adapters.cases import CaseStore
 from .adapters.imap import ImapMailbox
+from .adapters.oauth import AccessTokens
 from .adapters.smtp_relay import SmtpRelay
+from .adapters.tls import client_context, server_context
 from .domain.inbound import Inbound, Verdict
 from .entrypoints import smtp
 from .entrypoints.imap import ImapPoller
@@ -47,15 +50,29 @@ class EmailGateway(ChannelGateway):
         return await mail.handle(event, self.deps)
 
 
+def build_tokens(s: EmailSettings) -> AccessTokens | None:
+    tokens = AccessTokens(reveal(s.email_oauth_token), s.email_oauth_token_url, s.email_oauth_client_id,
+                          reveal(s.email_oauth_client_secret) or None, reveal(s.email_oauth_refresh_token),
+                          s.email_oauth_scope)
+    return tokens if tokens.configured else None
+
+
+def build_relay(s: EmailSettings, tokens: AccessTokens | None) -> SmtpRelay:
+    password = reveal(s.smtp_relay_password) if s.smtp_relay_auth == "password" else None
+    return SmtpRelay(s.smtp_relay_host, s.smtp_relay_port, security=s.smtp_relay_security,
+                     tls=client_context(s.email_ca_file), user=s.smtp_relay_user, password=password,
+                     tokens=tokens if s.smtp_relay_auth == "xoauth2" else None)
+
+
 class EmailService:
     def __init__(self, settings: EmailSettings, redis: Redis | None = None, policy: Policy | None = None):
         self.settings = settings
         self.redis = redis or connect(settings)
         self.gateway = EmailGateway(settings)
+        self.tokens = build_tokens(settings)  # XOAUTH2, shared by IMAP and the relay
         self.deps = EmailDeps(
             settings=settings, cases=CaseStore(self.redis), policy=policy or load_policy(settings),
-            publisher=self.gateway, smtp_relay=SmtpRelay(settings.smtp_relay_host, settings.smtp_relay_port),
-            spawn=self._spawn)
+            publisher=self.gateway, smtp_relay=build_relay(settings, self.tokens), spawn=self._spawn)
         self.gateway.deps = self.deps
         self.timers = Loop("email-timers", self._timers_once, settings.email_timer_interval_ms / 1000)
         self.smtp_server: asyncio.Server | None = None
@@ -68,11 +85,16 @@ class EmailService:
         await self.gateway.start()
         s = self.settings
         inbox = smtp.SupportInbox(set(s.email_addresses), self.accept)
-        self.smtp_server = await smtp.serve(inbox, s.smtp_host, s.smtp_port, s.email_max_bytes, s.email_hostname)
+        inbound_tls = server_context(s.smtp_tls_cert, s.smtp_tls_key) if s.smtp_tls_cert else None
+        self.smtp_server = await smtp.serve(inbox, s.smtp_host, s.smtp_port, s.email_max_bytes, s.email_hostname,
+                                            inbound_tls, s.smtp_require_tls)
         await self.timers.start()
         if s.imap_host:
-            mailbox = ImapMailbox(s.imap_host, s.imap_port, s.imap_user, s.imap_password, s.imap_mailbox)
-            self.imap = ImapPoller(mailbox, s.sender, s.email_max_bytes, self.accept, self.reject, s.imap_poll_s)
+            mailbox = ImapMailbox(s.imap_host, s.imap_port, s.imap_user, s.imap_password, s.imap_mailbox,
+                                  security=s.imap_security, tls=client_context(s.email_ca_file),
+                                  tokens=self.tokens if s.imap_auth == "xoauth2" else None)
+            self.imap = ImapPoller(mailbox, s.sender, s.email_max_bytes, self.accept, self.reject, s.imap_poll_s,
+                                   idle=s.imap_idle)
             self._imap_task = asyncio.create_task(self.imap.run(), name="imap-poller")
         logger.info("email_gateway_started", smtp_port=self.smtp_port, imap=bool(s.imap_host))
 

@@ -18,6 +18,7 @@ from shared.lifecycle import stop_within
 from shared.loops import Consumer, Loop, dead
 from shared.policy import Policy, policy_files, read_policy_file
 from shared.redis_client import connect
+from shared.settings import reveal
 from shared.sockets import SocketHub
 
 from .adapters.crm import Breaker, CustomerDirectory, HttpCrm
@@ -154,8 +155,8 @@ def build_crm(s: RouterSettings) -> HttpCrm | None:
 def build_sso(s: RouterSettings) -> OidcProvider | None:
     if not s.oidc_issuer:
         return None
-    secret = s.oidc_client_secret.get_secret_value() if s.oidc_client_secret else None
-    return OidcProvider(s.oidc_issuer, s.oidc_client_id, secret, s.oidc_scopes, s.oidc_timeout_s)
+    return OidcProvider(s.oidc_issuer, s.oidc_client_id, reveal(s.oidc_client_secret) or None, s.oidc_scopes,
+                        s.oidc_timeout_s)
 
 
 def _add_entrances(service: RoutingService, s: RouterSettings, producer: AIOKafkaProducer) -> None:

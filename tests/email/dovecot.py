@@ -1,6 +1,10 @@
 """A throwaway dovecot IMAP server: generated config in its own directory, a free port,
 one plain-text user, started in the foreground and stopped by its pid. Works as root
-(CI) and as an ordinary user; never touches a system dovecot."""
+(CI) and as an ordinary user; never touches a system dovecot.
+
+`Dovecot(pki, introspection_url)` is the secure kind providers run now: TLS required
+(IMAPS on `tls_port`, STARTTLS on `port`) with a test CA's certificate, and XOAUTH2
+sign-in whose tokens dovecot checks at an OAuth 2 introspection endpoint."""
 
 from __future__ import annotations
 
@@ -8,12 +12,14 @@ import imaplib
 import os
 import pwd
 import shutil
+import ssl
 import subprocess
 import tempfile
 import time
 from pathlib import Path
 
 from tests.support.serve import free_port
+from tests.support.tls import TestPki
 
 USER, PASSWORD = "support", "support-secret"
 
@@ -44,9 +50,7 @@ listen = 127.0.0.1
 base_dir = {d}/run
 state_dir = {d}/state
 log_path = {d}/dovecot.log
-ssl = no
-disable_plaintext_auth = no
-auth_mechanisms = plain login
+{security}
 mail_location = maildir:{d}/mail/%u
 default_login_user = {login}
 default_internal_user = {internal}
@@ -56,6 +60,7 @@ passdb {{
   driver = passwd-file
   args = scheme=PLAIN username_format=%u {d}/users
 }}
+{oauth_passdb}
 userdb {{
   driver = static
   args = uid={uid} gid={gid} home={d}/home/%u
@@ -66,7 +71,8 @@ service imap-login {{
     port = {port}
   }}
   inet_listener imaps {{
-    port = 0
+    address = 127.0.0.1
+    port = {tls_port}
   }}
 }}
 service anvil {{
@@ -78,13 +84,52 @@ service imap-login {{
 """
 
 
+PLAIN = """\
+ssl = no
+disable_plaintext_auth = no
+auth_mechanisms = plain login"""
+SECURE = """\
+ssl = required
+ssl_cert = <{cert}
+ssl_key = <{key}
+ssl_min_protocol = TLSv1.2
+disable_plaintext_auth = yes
+auth_mechanisms = plain login xoauth2 oauthbearer"""
+OAUTH_PASSDB = """\
+passdb {{
+  driver = oauth2
+  mechanisms = xoauth2 oauthbearer
+  args = {d}/oauth2.conf
+}}"""
+OAUTH = """\
+introspection_mode = post
+introspection_url = {url}
+username_attribute = username
+active_attribute = active
+active_value = true
+"""
+
+
 class Dovecot:
-    def __init__(self):
+    def __init__(self, pki: TestPki | None = None, introspection_url: str = ""):
         # Outside pytest's 0700 tmp dirs: dovecot's unprivileged processes must reach it.
         self.dir = Path(tempfile.mkdtemp(prefix="omniroute-dovecot-"))
         os.chmod(self.dir, 0o755)
-        self.port = free_port()
+        self.port, self.tls_port = free_port(), (free_port() if pki else 0)
+        self.pki, self.introspection_url = pki, introspection_url
         self.proc: subprocess.Popen | None = None
+
+    def _config(self, uid: int, gid: int, login: str, internal: str) -> str:
+        security, oauth = PLAIN, ""
+        if self.pki:
+            for part in ("cert", "key"):
+                shutil.copy(getattr(self.pki, part), self.dir / f"tls-{part}.pem")
+            security = SECURE.format(cert=self.dir / "tls-cert.pem", key=self.dir / "tls-key.pem")
+        if self.introspection_url:
+            (self.dir / "oauth2.conf").write_text(OAUTH.format(url=self.introspection_url))
+            oauth = OAUTH_PASSDB.format(d=self.dir)
+        return CONFIG.format(d=self.dir, port=self.port, tls_port=self.tls_port, uid=uid, gid=gid, login=login,
+                             internal=internal, security=security, oauth_passdb=oauth)
 
     def start(self, timeout: float = 20) -> None:
         uid, gid, login, internal = _ids()
@@ -93,7 +138,7 @@ class Dovecot:
             os.chown(self.dir / sub, uid, gid)
         (self.dir / "users").write_text(f"{USER}:{{PLAIN}}{PASSWORD}\n")
         conf = self.dir / "dovecot.conf"
-        conf.write_text(CONFIG.format(d=self.dir, port=self.port, uid=uid, gid=gid, login=login, internal=internal))
+        conf.write_text(self._config(uid, gid, login, internal))
         exe = shutil.which("dovecot") or "/usr/sbin/dovecot"
         self.proc = subprocess.Popen([exe, "-F", "-c", str(conf)], stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
         deadline = time.monotonic() + timeout
@@ -113,7 +158,11 @@ class Dovecot:
 
     def client(self) -> imaplib.IMAP4:
         """A logged-in stdlib IMAP client (use as a context manager)."""
-        imap = imaplib.IMAP4("127.0.0.1", self.port, timeout=10)
+        if self.pki:
+            imap = imaplib.IMAP4_SSL("127.0.0.1", self.tls_port, timeout=10,
+                                     ssl_context=ssl.create_default_context(cafile=str(self.pki.ca)))
+        else:
+            imap = imaplib.IMAP4("127.0.0.1", self.port, timeout=10)
         imap.login(USER, PASSWORD)
         return imap
 

@@ -289,8 +289,9 @@ async def test_health_and_metrics(gateway):
 
 async def test_imap_mailbox_is_polled_routed_and_marked_seen(infra, harness, sink, dovecot):
     erin = await harness.agent("erin", {"email": 3}, channels=["email"])
-    settings = gateway_settings(infra, sink, imap_host="127.0.0.1", imap_port=dovecot.port, imap_user=USER,
-                                imap_password=PASSWORD, imap_poll_s=0.2, email_max_bytes=50_000)
+    settings = gateway_settings(infra, sink, imap_host="127.0.0.1", imap_port=dovecot.port, imap_security="none",
+                                imap_user=USER, imap_password=PASSWORD, imap_poll_s=0.2, imap_idle=False,
+                                email_max_bytes=50_000)
     bootstrap = harness.service.settings.kafka_bootstrap
     async with Watch(bootstrap, topics.CONTACTS) as contacts:
         app, ctx = await start_gateway(settings)

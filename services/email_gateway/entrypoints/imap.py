@@ -1,6 +1,7 @@
-"""IMAP polling mode: every `imap_poll_s`, unseen mail in the support mailbox goes through
-the same intake as SMTP mail; it is marked \\Seen only once accepted or dead-lettered,
-so a crash or an outage means it is read again, never lost."""
+"""IMAP intake: unseen mail in the support mailbox goes through the same intake as SMTP
+mail, as soon as the server says it arrived (IDLE) or every `imap_poll_s` where it
+can't; a message is marked \\Seen only once accepted or dead-lettered, so a crash or an
+outage means it is read again, never lost."""
 
 from __future__ import annotations
 
@@ -13,14 +14,15 @@ from ..adapters.imap import ImapMailbox
 from ..domain.inbound import Inbound, Verdict
 
 logger = log.get("email-gateway.imap")
+RETRY_FIRST_S, RETRY_MAX_S = 1.0, 300.0  # reconnecting after a failure backs off between these
 
 
 class ImapPoller:
     def __init__(self, mailbox: ImapMailbox, recipient: str, max_bytes: int,
                  accept: Callable[[Inbound], Awaitable[Verdict]],
-                 reject: Callable[[Inbound, str], Awaitable[Verdict]], interval_s: float):
+                 reject: Callable[[Inbound, str], Awaitable[Verdict]], interval_s: float, idle: bool = True):
         self.mailbox, self.recipient, self.max_bytes = mailbox, recipient, max_bytes
-        self.accept, self.reject, self.interval_s = accept, reject, interval_s
+        self.accept, self.reject, self.interval_s, self.idle = accept, reject, interval_s, idle
         self.polls = 0
 
     async def poll_once(self) -> int:
@@ -45,14 +47,22 @@ class ImapPoller:
         self.polls += 1
         return done
 
+    async def wait(self) -> None:
+        """Until the next look: news from the server (IDLE), else the poll interval."""
+        if self.idle and self.mailbox.can_idle():
+            await self.mailbox.wait_for_mail(self.interval_s)
+        else:
+            await asyncio.sleep(self.interval_s)
+
     async def run(self) -> None:
-        delay = self.interval_s
+        backoff = RETRY_FIRST_S
         while True:
             try:
                 await self.poll_once()
-                delay = self.interval_s
+                backoff = RETRY_FIRST_S
+                await self.wait()
             except Exception as exc:  # server down or login refused: back off and reconnect
-                logger.warning("imap_poll_failed", error=repr(exc), retry_in=delay)
+                logger.warning("imap_poll_failed", error=repr(exc), retry_in=backoff)
                 await self.mailbox.close()
-                delay = min(max(delay, 1.0) * 2, 300.0)
-            await asyncio.sleep(delay)
+                await asyncio.sleep(backoff)
+                backoff = min(backoff * 2, RETRY_MAX_S)

@@ -5,6 +5,7 @@ answered only after Kafka acknowledged the contact event."""
 from __future__ import annotations
 
 import asyncio
+import ssl
 from collections.abc import Awaitable, Callable
 
 from aiosmtpd.smtp import SMTP, Envelope, Session
@@ -40,11 +41,13 @@ class SupportInbox:
         return REPLIES[verdict.status].format(detail=verdict.detail.replace("\r", " ").replace("\n", " ")[:200])
 
 
-async def serve(inbox: SupportInbox, host: str, port: int, max_bytes: int, hostname: str) -> asyncio.Server:
+async def serve(inbox: SupportInbox, host: str, port: int, max_bytes: int, hostname: str,
+                tls: ssl.SSLContext | None = None, require_tls: bool = False) -> asyncio.Server:
+    """STARTTLS is offered with a `tls` context; `require_tls` refuses mail before it (530)."""
     loop = asyncio.get_running_loop()
 
     def protocol() -> SMTP:
         return SMTP(inbox, data_size_limit=max_bytes, enable_SMTPUTF8=True, hostname=hostname,
-                    ident="Omniroute ESMTP", timeout=120)
+                    ident="Omniroute ESMTP", timeout=120, tls_context=tls, require_starttls=require_tls)
 
     return await loop.create_server(protocol, host=host, port=port)
