@@ -17,12 +17,12 @@ from shared.loops import Loop, dead
 from shared.policy import Policy, domain_policy
 from shared.redis_client import connect
 from shared.settings import reveal
+from shared.tls import client_context, server_context
 
 from .adapters.cases import CaseStore
 from .adapters.imap import ImapMailbox
 from .adapters.oauth import AccessTokens
 from .adapters.smtp_relay import SmtpRelay
-from .adapters.tls import client_context, server_context
 from .domain.inbound import Inbound, Verdict
 from .entrypoints import smtp
 from .entrypoints.imap import ImapPoller

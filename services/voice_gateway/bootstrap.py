@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import socket
 from dataclasses import dataclass
 
@@ -12,13 +13,16 @@ from shared import topics
 from shared.cloudevents import Envelope
 from shared.events import VOICE, event_type
 from shared.gateway import ChannelGateway
-from shared.lifecycle import cancel_tasks
+from shared.lifecycle import cancel_tasks, stop_within
+from shared.loops import Loop, dead
+from shared.tls import server_context
 
 from .adapters.media import load_hold_audio
 from .adapters.sip_transport import SipEndpoint
 from .domain.dialplan import DialPlan
 from .entrypoints import sip as sip_requests
 from .handlers import callback, closed, ivr, transfer
+from .handlers import registration as registration_handlers
 from .handlers.deps import VoiceDeps
 from .settings import VoiceSettings
 
@@ -71,19 +75,33 @@ class VoiceService:
     gateway: VoiceGateway
     sip: SipEndpoint
     deps: VoiceDeps
+    registration: Loop | None = None  # keeps us registered (sip_registrar)
+    binding: registration_handlers.Binding | None = None
 
     async def start(self) -> None:
         await self.gateway.start()
         await self.sip.start()
+        self.binding = registration_handlers.binding(self.deps)  # its Contact names the port just bound
+        if self.binding is not None:
+            self.registration = Loop("sip-registration", lambda: registration_handlers.refresh(self.binding, self.deps),
+                                     1.0)
+            await self.registration.start()
         logger.info("voice_gateway_started", sip_port=self.sip.port, public_host=self.deps.public_host)
 
     async def stop(self) -> None:
+        if self.registration is not None:
+            await self.registration.stop()
+            if self.binding.registered:  # take our binding away: calls must not come here now
+                with contextlib.suppress(Exception):
+                    await stop_within(registration_handlers.register(self.binding, self.deps, expires_s=0),
+                                      "sip unregister", seconds=3)
         await self.sip.stop()
         await cancel_tasks(self.deps.tasks)
         await self.gateway.stop()
 
     def dead_loops(self) -> list[str]:
-        return self.gateway.dead_loops() + ([] if self.sip.listening() else ["sip-endpoint"])
+        loops = [self.registration] if self.registration is not None else []
+        return self.gateway.dead_loops() + dead(loops) + ([] if self.sip.listening() else ["sip-endpoint"])
 
     async def readiness(self) -> dict:
         return {"ready": self.sip.listening() and self.gateway.ready(), "sip_port": self.sip.port,
@@ -98,7 +116,9 @@ def build(settings: VoiceSettings, *, group: str | None = None) -> VoiceService:
     async def on_request(req, peer):
         await sip_requests.dispatch(req, peer, deps_box[0])
 
-    sip = SipEndpoint(settings.sip_host, settings.sip_port, on_request, t1_ms=settings.sip_t1_ms, t2_ms=settings.sip_t2_ms)
+    tls = server_context(settings.sip_tls_cert, settings.sip_tls_key) if settings.sip_tls_port else None
+    sip = SipEndpoint(settings.sip_host, settings.sip_port, on_request, t1_ms=settings.sip_t1_ms, t2_ms=settings.sip_t2_ms,
+                      tls_port=settings.sip_tls_port, tls=tls)
     deps = VoiceDeps(settings=settings, plan=plan, sip=sip, publisher=gateway, public_host=public_host(settings),
                 rtp_host=settings.rtp_host or settings.sip_host, hold_audio=load_hold_audio(settings.voice_hold_audio))
     deps_box.append(deps)

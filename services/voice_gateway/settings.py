@@ -2,7 +2,7 @@
 
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, SecretStr, model_validator
 
 from shared.settings import GatewaySettings
 
@@ -22,6 +22,19 @@ class VoiceSettings(GatewaySettings):
     # a container must publish the media ports.
     rtp_port_min: int = 0
     rtp_port_max: int = 0
+    # SIP over TLS (RFC 3261 26.2) on this port with this certificate chain and key (PEM);
+    # 0: off.
+    sip_tls_port: int = 0
+    sip_tls_cert: Path | None = None
+    sip_tls_key: Path | None = None
+    # REGISTER to this registrar (host:port; a PBX or proxy that routes the center's
+    # number to us) as sip_register_user, renewed before it expires; empty: no REGISTER.
+    sip_registrar: str = ""
+    sip_register_user: str = "omniroute"
+    sip_register_expires_s: int = Field(default=300, ge=30)
+    # Digest credentials for the registrar's and the trunk's challenges (401/407).
+    sip_auth_user: str = ""
+    sip_auth_password: SecretStr | None = None
     voice_dialplan: Path = DEFAULT_DIALPLAN
     # RFC 3261 timers: T1 (RTT estimate) and T2 (cap for non-INVITE retransmits).
     sip_t1_ms: int = 500
@@ -48,6 +61,12 @@ class VoiceSettings(GatewaySettings):
     # <contact id>.wav here) that the contact carries; unset: no voicemail.
     voice_voicemail_dir: Path | None = None
     voice_voicemail_max_s: float = Field(default=60.0, gt=0, le=600)
+
+    @model_validator(mode="after")
+    def _tls_complete(self):
+        if self.sip_tls_port and not (self.sip_tls_cert and self.sip_tls_key):
+            raise ValueError("sip_tls_port needs sip_tls_cert and sip_tls_key")
+        return self
 
     def rtp_ports(self) -> range | None:
         if self.rtp_port_min and self.rtp_port_max >= self.rtp_port_min:

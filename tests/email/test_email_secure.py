@@ -12,11 +12,16 @@ import pytest
 from aiosmtpd.smtp import SMTP, AuthResult
 
 from services.email_gateway.adapters.imap import ImapMailbox
-from services.email_gateway.adapters.tls import client_context, server_context
 from shared import topics
+from shared.tls import client_context, server_context
 from tests.email.dovecot import PASSWORD, USER, Dovecot
 from tests.email.helpers import SUPPORT, Sink, gateway_settings, start_gateway, swaks
-from tests.email.oauth_authority import CLIENT_ID, CLIENT_SECRET, REFRESH_TOKEN, Authority
+from tests.email.oauth_authority import (
+    CLIENT_ID,
+    CLIENT_SECRET,
+    REFRESH_TOKEN,
+    Authority,
+)
 from tests.support.kafka_watch import Watch
 from tests.support.poll import until
 from tests.support.serve import serve

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import ssl
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -26,13 +27,13 @@ TRANSACTION_TTL_S = 32.0  # Timer J/H: how long a server transaction absorbs ret
 class Peer:
     """Where a message came from, and so where its responses go (symmetric, like rport)."""
 
-    transport: str  # "udp" | "tcp"
+    transport: str  # "udp" | "tcp" | "tls"
     addr: tuple[str, int]
     writer: asyncio.StreamWriter | None = None
 
     @property
     def reliable(self) -> bool:
-        return self.transport == "tcp"
+        return self.transport != "udp"
 
 
 RequestHandler = Callable[[Request, Peer], Awaitable[None]]
@@ -45,8 +46,10 @@ class _ServerTxn:
 
 
 class SipEndpoint:
-    def __init__(self, host: str, port: int, on_request: RequestHandler, *, t1_ms: int = 500, t2_ms: int = 4000):
-        self.host, self.port = host, port
+    def __init__(self, host: str, port: int, on_request: RequestHandler, *, t1_ms: int = 500, t2_ms: int = 4000,
+                 tls_port: int = 0, tls: ssl.SSLContext | None = None):
+        self.host, self.port, self.tls_port, self.tls = host, port, tls_port, tls
+        self._tls: asyncio.base_events.Server | None = None
         self.on_request = on_request
         self.t1, self.t2 = t1_ms / 1000, t2_ms / 1000
         self._udp: asyncio.DatagramTransport | None = None
@@ -63,13 +66,19 @@ class SipEndpoint:
         self._udp, _ = await loop.create_datagram_endpoint(lambda: _Udp(self), local_addr=(self.host, self.port))
         self.port = self._udp.get_extra_info("sockname")[1]  # port 0: the OS picked one
         self._tcp = await asyncio.start_server(self._serve_tcp, self.host, self.port)
+        if self.tls is not None:
+            self._tls = await asyncio.start_server(lambda r, w: self._serve_tcp(r, w, "tls"), self.host, self.tls_port,
+                                                   ssl=self.tls)
+            self.tls_port = self._tls.sockets[0].getsockname()[1]
         self._tasks.add(asyncio.create_task(self._expire_loop()))
-        logger.info("sip_listening", host=self.host, port=self.port, transports="udp,tcp")
+        logger.info("sip_listening", host=self.host, port=self.port, tls_port=self.tls_port,
+                    transports="udp,tcp" + (",tls" if self._tls else ""))
 
     async def stop(self) -> None:
         await cancel_tasks([*self._tasks, *self._retransmits.values()])
-        if self._tcp:
-            self._tcp.close()
+        for server in (self._tcp, self._tls):
+            if server:
+                server.close()
         if self._udp:
             self._udp.close()
 
@@ -204,8 +213,9 @@ class SipEndpoint:
             for key in [k for k, t in self._server_txns.items() if t.expires < now]:
                 del self._server_txns[key]
 
-    async def _serve_tcp(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        peer = Peer("tcp", writer.get_extra_info("peername")[:2], writer)
+    async def _serve_tcp(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter,
+                         transport: str = "tcp") -> None:
+        peer = Peer(transport, writer.get_extra_info("peername")[:2], writer)
         buffer = b""
         try:
             while data := await reader.read(65536):
@@ -218,7 +228,7 @@ class SipEndpoint:
                     break
                 for message in messages:
                     self.received(message, peer)
-        except (ConnectionError, asyncio.IncompleteReadError):
+        except (ConnectionError, asyncio.IncompleteReadError, ssl.SSLError):
             pass
         finally:
             with contextlib.suppress(Exception):

@@ -4,6 +4,7 @@ INVITE, the ACK of its answer, a CANCEL, and the dialog a 2xx answer makes (RFC 
 
 from __future__ import annotations
 
+import dataclasses
 import uuid
 from dataclasses import dataclass
 
@@ -21,10 +22,16 @@ class Outbound:
     via: str  # "SIP/2.0/UDP host:port", without the branch
     contact: str  # our Contact URI
     branch: str  # the INVITE's (its CANCEL and a non-2xx ACK share it)
+    cseq: int = 1  # 2 and on: the INVITE sent again with credentials (RFC 3261 22.2)
 
     @property
     def local_tag(self) -> str:
         return self.local.rsplit(";tag=", 1)[1]
+
+
+def again(call: Outbound) -> Outbound:
+    """The same call's INVITE sent again (after a challenge): a new transaction."""
+    return dataclasses.replace(call, branch=new_branch(), cseq=call.cseq + 1)
 
 
 def new_call(number: str, trunk: str, public_host: str, via: str, contact: str) -> Outbound:
@@ -39,9 +46,10 @@ def _head(call: Outbound, method: str, uri: str, branch: str, to: str, cseq: int
             f"From: {call.local}", f"To: {to}", f"Call-ID: {call.call_id}", f"CSeq: {cseq} {method}"]
 
 
-def invite(call: Outbound, sdp: bytes, identity: str = "") -> bytes:
-    head = _head(call, "INVITE", call.target, call.branch, call.to) + [f"Contact: <{call.contact}>"]
-    headers = [("Allow", "INVITE, ACK, BYE, CANCEL, OPTIONS, INFO, NOTIFY")]
+def invite(call: Outbound, sdp: bytes, identity: str = "", credentials: tuple[str, str] | None = None) -> bytes:
+    """`credentials`: (header name, value) answering the trunk's digest challenge."""
+    head = _head(call, "INVITE", call.target, call.branch, call.to, call.cseq) + [f"Contact: <{call.contact}>"]
+    headers = [("Allow", "INVITE, ACK, BYE, CANCEL, OPTIONS, INFO, NOTIFY"), *([credentials] if credentials else [])]
     if identity:
         headers.append(("Subject", identity))
     return _finish(head, headers, sdp, "application/sdp")
@@ -49,12 +57,12 @@ def invite(call: Outbound, sdp: bytes, identity: str = "") -> bytes:
 
 def cancel(call: Outbound) -> bytes:
     """Stop ringing (RFC 3261 9.1): the INVITE's branch, URI, From and To."""
-    return _finish(_head(call, "CANCEL", call.target, call.branch, call.to), [], b"", None)
+    return _finish(_head(call, "CANCEL", call.target, call.branch, call.to, call.cseq), [], b"", None)
 
 
 def ack_failure(call: Outbound, response: Response) -> bytes:
     """ACK of a non-2xx final answer: part of the INVITE transaction (same branch)."""
-    return _finish(_head(call, "ACK", call.target, call.branch, response.headers["To"]), [], b"", None)
+    return _finish(_head(call, "ACK", call.target, call.branch, response.headers["To"], call.cseq), [], b"", None)
 
 
 def dialog_of(call: Outbound, response: Response) -> Dialog:
@@ -63,10 +71,13 @@ def dialog_of(call: Outbound, response: Response) -> Dialog:
     contacts = response.contact
     target = str(contacts[0].uri) if contacts else call.target
     return Dialog(call_id=call.call_id, local=call.local, remote=response.headers["To"], remote_target=target,
-                  local_contact=call.contact, cseq=1)
+                  local_contact=call.contact, cseq=call.cseq,
+                  route_set=[str(a) for a in reversed(response.record_route)])
 
 
 def ack_answer(call: Outbound, dialog: Dialog) -> bytes:
-    """ACK of a 2xx answer: a transaction of its own (new branch), to the remote target."""
-    lines = _head(call, "ACK", dialog.remote_target, new_branch(), dialog.remote)
-    return _finish(lines, [], b"", None)
+    """ACK of a 2xx answer: a transaction of its own (new branch), along the dialog's
+    route to the remote target, with the INVITE's CSeq number."""
+    uri, routes = dialog.routing()
+    lines = _head(call, "ACK", uri, new_branch(), dialog.remote, call.cseq)
+    return _finish(lines[:3] + [f"Route: {r}" for r in routes] + lines[3:], [], b"", None)

@@ -3,11 +3,13 @@ and building responses and in-dialog requests. Pure: bytes in, bytes out."""
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sipmessage import Address, Message, Request, Response
+from sipmessage.parameters import Parameters
 
 MAGIC_COOKIE = "z9hG4bK"
 MAX_MESSAGE = 65_535  # one UDP datagram; also the cap for a TCP message
@@ -105,9 +107,13 @@ def _content_length(head: bytes) -> int:
 
 def response(req: Request, code: int, reason: str, *, to_tag: str | None = None,
              headers: list[tuple[str, str]] = (), body: bytes = b"", content_type: str | None = None) -> bytes:
-    """A response echoing the request's Via, From, To, Call-ID and CSeq (§8.2.6.2)."""
+    """A response echoing the request's Via, From, To, Call-ID and CSeq (§8.2.6.2), and
+    for a response that makes a dialog its Record-Route (§12.1.1: the proxies that asked
+    to stay in the path)."""
     lines = [f"SIP/2.0 {code} {reason}"]
     lines += [f"Via: {v}" for v in req.headers.getlist("Via")]
+    if req.method == "INVITE" and 100 < code < 300:
+        lines += [f"Record-Route: {v}" for v in req.headers.getlist("Record-Route")]
     to = req.headers["To"]
     if to_tag and "tag" not in req.to_address.parameters:
         to = f"{to};tag={to_tag}"
@@ -158,7 +164,7 @@ REMOTE_TAG = re.compile(r";\s*tag=([^;>\s]+)", re.IGNORECASE)
 
 @dataclass
 class Dialog:
-    """The UAS side of a dialog: what we need to send requests to the caller."""
+    """A dialog, as we need it to send requests to the other side (RFC 3261 12)."""
 
     call_id: str
     local: str  # our From: the INVITE's To with our tag
@@ -166,13 +172,35 @@ class Dialog:
     remote_target: str  # the caller's Contact URI
     local_contact: str
     cseq: int = 0
+    # The proxies that Record-Routed, in the order our requests pass them (12.1.1: the
+    # INVITE's order when we answered it; 12.1.2: reversed when we sent it).
+    route_set: list[str] = field(default_factory=list)
 
     @classmethod
     def from_invite(cls, req: Request, local_tag: str, local_contact: str) -> Dialog:
         contacts = req.contact
         target = str(contacts[0].uri) if contacts else str(req.from_address.uri)
         return cls(call_id=req.call_id, local=f"{req.headers['To']};tag={local_tag}", remote=req.headers["From"],
-                   remote_target=target, local_contact=local_contact)
+                   remote_target=target, local_contact=local_contact, route_set=[str(a) for a in req.record_route])
+
+    def routing(self) -> tuple[str, list[str]]:
+        """The Request-URI and Route header values of a request in this dialog (12.2.1.1):
+        a loose router (`lr`) is passed through by Route; a strict one takes the
+        Request-URI and the remote target goes last in Route."""
+        if not self.route_set:
+            return self.remote_target, []
+        first = Address.parse(self.route_set[0])
+        if "lr" in first.uri.parameters:
+            return self.remote_target, list(self.route_set)
+        return str(dataclasses.replace(first.uri, parameters=Parameters())), [*self.route_set[1:], f"<{self.remote_target}>"]
+
+    def next_hop(self) -> tuple[str, int, str] | None:
+        """Where a request in this dialog goes first: (host, port, transport) of the first
+        route (8.1.2), or None: straight to the remote target's sender."""
+        if not self.route_set:
+            return None
+        uri = Address.parse(self.route_set[0]).uri
+        return uri.host, uri.port or 5060, (uri.parameters.get("transport") or "udp").lower()
 
     @property
     def remote_tag(self) -> str | None:
@@ -185,9 +213,10 @@ class Dialog:
         """Bytes of the next in-dialog request and its Via branch."""
         self.cseq += 1
         branch = new_branch()
-        lines = [f"{method} {self.remote_target} SIP/2.0", f"Via: {via};branch={branch};rport",
-                 "Max-Forwards: 70", f"From: {self.local}", f"To: {self.remote}", f"Call-ID: {self.call_id}",
-                 f"CSeq: {self.cseq} {method}", f"Contact: <{self.local_contact}>"]
+        uri, routes = self.routing()
+        lines = [f"{method} {uri} SIP/2.0", f"Via: {via};branch={branch};rport", "Max-Forwards: 70",
+                 *[f"Route: {r}" for r in routes], f"From: {self.local}", f"To: {self.remote}",
+                 f"Call-ID: {self.call_id}", f"CSeq: {self.cseq} {method}", f"Contact: <{self.local_contact}>"]
         return _finish(lines, headers, body, content_type), branch
 
 

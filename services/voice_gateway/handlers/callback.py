@@ -10,11 +10,12 @@ from typing import Any
 
 from shared.cloudevents import Envelope
 from shared.events import ContactAssigned, ContactUpdated
+from shared.settings import reveal
 
 from ..adapters import media as rtp
 from ..adapters import metrics
 from ..adapters.sip_transport import Peer
-from ..domain import outbound, sdp
+from ..domain import digest, outbound, sdp
 from ..domain.call import Call, Phase
 from . import transfer
 from .deps import Live, VoiceDeps, logger
@@ -58,18 +59,21 @@ async def _dial(assigned: ContactAssigned, deps: VoiceDeps) -> None:
     call = outbound.new_call(assigned.callback.number, s.voice_trunk, deps.public_host, deps.via(peer),
                              deps.contact_uri(peer))
     offer = sdp.answer(deps.public_host, session.port, None, session_id=int(time.time()))
-    txn = deps.sip.invite(peer, outbound.invite(call, offer), call.branch)
     logger.info("callback_dialing", contact_id=cid, call_id=call.call_id, attempt=attempts + 1)
-    try:
-        answer = await txn.final(s.voice_callback_ring_s)
-        if answer is None:  # rang out: stop it, and take the 487 that follows
-            await deps.sip.request(peer, outbound.cancel(call), call.branch + "c")
-            answer = await txn.final(CANCEL_WAIT_S)
-            if answer is None:
-                session.close()
-                return await _outcome(cid, "no_answer", attempts, deps)
-    finally:
-        txn.close()
+    answer = await _ring(call, offer, peer, deps)
+    if answer is not None and answer.code in digest.ANSWERS:  # the trunk asks who we are
+        deps.sip.send(peer, outbound.ack_failure(call, answer))
+        try:
+            credentials = digest.credentials(answer, "INVITE", call.target, s.sip_auth_user,
+                                             reveal(s.sip_auth_password))
+        except digest.CannotAnswer as exc:
+            session.close()
+            return await _outcome(cid, "failed", attempts, deps, str(exc))
+        call = outbound.again(call)
+        answer = await _ring(call, offer, peer, deps, credentials)
+    if answer is None:
+        session.close()
+        return await _outcome(cid, "no_answer", attempts, deps)
     if answer.code >= 300:
         deps.sip.send(peer, outbound.ack_failure(call, answer))
         session.close()
@@ -78,11 +82,25 @@ async def _dial(assigned: ContactAssigned, deps: VoiceDeps) -> None:
     await _connect(assigned, call, answer, peer, session, deps)
 
 
+async def _ring(call: outbound.Outbound, offer: bytes, peer: Peer, deps: VoiceDeps,
+                credentials: tuple[str, str] | None = None) -> Any:
+    """One INVITE transaction: its final answer, or None when it rang out (then CANCELled)."""
+    txn = deps.sip.invite(peer, outbound.invite(call, offer, credentials=credentials), call.branch)
+    try:
+        answer = await txn.final(deps.settings.voice_callback_ring_s)
+        if answer is None:  # rang out: stop it, and take the 487 that follows
+            await deps.sip.request(peer, outbound.cancel(call), call.branch + "c")
+            answer = await txn.final(CANCEL_WAIT_S)
+        return answer
+    finally:
+        txn.close()
+
+
 async def _connect(assigned: ContactAssigned, call: outbound.Outbound, answer: Any, peer: Peer,
                    session: rtp.RtpSession, deps: VoiceDeps) -> None:
-    """The customer answered: confirm (ACK), then REFER them to the agent's phone."""
+    """The customer answered: confirm (ACK, along the route the answer set), then REFER
+    them to the agent's phone."""
     dialog = outbound.dialog_of(call, answer)
-    deps.sip.send(peer, outbound.ack_answer(call, dialog))
     media = None
     try:
         media = sdp.parse_offer(answer.body) if answer.body.strip() else None
@@ -93,6 +111,7 @@ async def _connect(assigned: ContactAssigned, call: outbound.Outbound, answer: A
                           local_tag=call.local_tag, invite_branch=call.branch, phase=Phase.TRANSFERRING,
                           contact_id=assigned.contact_id, acked=True, callback=True),
                 peer=peer, invite=None, rtp=session, answered=True)
+    deps.sip.send(deps.hop(live), outbound.ack_answer(call, dialog))
     live.established.set()
     deps.register(live)
     deps.by_contact[assigned.contact_id] = live

@@ -71,12 +71,25 @@ class VoiceDeps:
             rate = self.settings.voice_invite_rate_per_s
             self.invites = TokenBucket(rate, burst=max(1.0, 2 * rate))
 
+    def _port(self, peer: Peer) -> int:
+        return self.sip.tls_port if peer.transport == "tls" else self.sip.port
+
     def via(self, peer: Peer) -> str:
-        return f"SIP/2.0/{peer.transport.upper()} {self.public_host}:{self.sip.port}"
+        return f"SIP/2.0/{peer.transport.upper()} {self.public_host}:{self._port(peer)}"
 
     def contact_uri(self, peer: Peer) -> str:
-        transport = ";transport=tcp" if peer.reliable else ""
-        return f"sip:omniroute@{self.public_host}:{self.sip.port}{transport}"
+        transport = "" if peer.transport == "udp" else f";transport={peer.transport}"
+        return f"sip:omniroute@{self.public_host}:{self._port(peer)}{transport}"
+
+    def hop(self, live: Live) -> Peer:
+        """Where the call's next request in its dialog goes: the first proxy of its route
+        set (a proxy that Record-Routed stays in the path), else where the call came from.
+        A stream to another address than the caller's is not opened: over TCP and TLS the
+        request goes down the connection the call came on."""
+        found = live.call.dialog.next_hop()
+        if found is None or found[2] != "udp" or found[:2] == tuple(live.peer.addr):
+            return live.peer
+        return Peer("udp", found[:2])
 
     def spawn(self, coro: Awaitable) -> asyncio.Task:
         """Run beside the current handler; failures are logged, never raised into SIP."""
@@ -87,16 +100,17 @@ class VoiceDeps:
 
     def in_dialog(self, req: Request, peer: Peer) -> Live | None:
         """The call a mid-dialog request belongs to: its Call-ID, both tags (RFC 3261
-        12.2.2) and the caller's address must match, so knowing a Call-ID is not enough to
-        end or steer someone's call."""
+        12.2.2) and the sender (the caller, or the proxy the dialog routes through) must
+        match, so knowing a Call-ID is not enough to end or steer someone's call."""
         live = self.calls.get(req.call_id)
         if live is None:
             return None
         if sip.tag_of(req.from_address) != live.call.dialog.remote_tag:
             return None
-        if sip.tag_of(req.to_address) != live.call.local_tag or peer.addr[0] != live.peer.addr[0]:
+        if sip.tag_of(req.to_address) != live.call.local_tag:
             return None
-        return live
+        hop = live.call.dialog.next_hop()  # behind a proxy, requests come from it
+        return live if peer.addr[0] in (live.peer.addr[0], hop and hop[0]) else None
 
     def admit(self, now: float) -> bool:
         """Room for one more call: under the cap on calls held and the INVITE rate."""

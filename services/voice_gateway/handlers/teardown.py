@@ -38,6 +38,6 @@ async def tell_router_caller_left(deps: VoiceDeps, contact_id: str) -> None:
 
 async def send_bye(live: Live, deps: VoiceDeps, reason: str | None = None) -> None:
     """`reason`: a Reason header value (RFC 3326) telling the caller's phone why."""
-    data, branch = live.call.dialog.request("BYE", deps.via(live.peer),
-                                            headers=[("Reason", reason)] if reason else ())
-    await deps.sip.request(live.peer, data, branch)
+    hop = deps.hop(live)
+    data, branch = live.call.dialog.request("BYE", deps.via(hop), headers=[("Reason", reason)] if reason else ())
+    await deps.sip.request(hop, data, branch)

@@ -41,10 +41,11 @@ async def transfer(live: Live, agent_uri: str | None, deps: VoiceDeps) -> None:
     if not live.established.is_set():
         return await _failed(live, "call not established", deps)
     live.transfer = asyncio.get_running_loop().create_future()
-    data, branch = live.call.dialog.request("REFER", deps.via(live.peer), headers=[
+    hop = deps.hop(live)
+    data, branch = live.call.dialog.request("REFER", deps.via(hop), headers=[
         ("Refer-To", f"<{agent_uri}>"), ("Referred-By", f"<{deps.contact_uri(live.peer)}>")])
     logger.info("transfer_started", call_id=live.call.call_id, contact_id=live.call.contact_id, to=agent_uri)
-    reply = await deps.sip.request(live.peer, data, branch)
+    reply = await deps.sip.request(hop, data, branch)
     if not live.call.live:
         return
     if reply is None or reply.code >= 300:

@@ -1,5 +1,6 @@
-"""TLS contexts for the mail connections: the system's trusted CAs, or the CA file an
-operator names (a private CA); certificates and host names are always checked."""
+"""TLS contexts for the services' connections (mail, SIP): the system's trusted CAs, or
+the CA file an operator names (a private CA); certificates and host names are always
+checked."""
 
 from __future__ import annotations
 
