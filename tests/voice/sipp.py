@@ -70,7 +70,7 @@ class Sipp:
     def files(self, kind: str = "") -> str:
         """sipp's trace files (errors, <log> lines) for assertions and failure messages."""
         out = []
-        for f in sorted(self.cwd.glob(f"{Path(self.scenario).stem}_*{kind}*")):
+        for f in sorted(self.cwd.glob(f"{Path(self.scenario).stem}_*{kind}*" if kind else f"{Path(self.scenario).stem}_*")):
             out.append(f"--- {f.name}\n{f.read_text(errors='replace')[-4000:]}")
         return "\n".join(out)
 
