@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import shutil
+import signal
 import tempfile
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -104,6 +106,10 @@ class Kamailio:
     def address(self) -> str:
         return f"127.0.0.1:{self.port}"
 
+    def _signal(self, sig: int) -> None:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.proc.pid, sig)  # the group we started (start_new_session): only ours
+
     def log(self) -> str:
         return "".join(self.lines)
 
@@ -126,7 +132,8 @@ class Kamailio:
             modules="\n".join(f'loadmodule "{m}.so"' for m in modules)))
         self.proc = await asyncio.create_subprocess_exec(
             exe, "-DD", "-E", "-f", str(config), "-Y", str(self.dir), "-P", str(self.dir / "kamailio.pid"),
-            "-m", "64", "-M", "8", stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT)
+            "-m", "64", "-M", "8", stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
+            start_new_session=True)  # its own process group: stopped with all its children
         self._reader = asyncio.create_task(self._read())
         await until(lambda: "processes (at least)" in self.log() or self.proc.returncode is not None, 20,
                     what="kamailio listening")
@@ -139,14 +146,16 @@ class Kamailio:
 
     async def stop(self) -> None:
         if self.proc and self.proc.returncode is None:
-            self.proc.terminate()
+            self._signal(signal.SIGTERM)
             try:
                 await asyncio.wait_for(self.proc.wait(), 10)
             except TimeoutError:
-                self.proc.kill()
+                self._signal(signal.SIGKILL)
                 await self.proc.wait()
+        self._signal(signal.SIGKILL)  # a child left behind would hold its port and our pipe
         if self._reader:
-            await asyncio.wait_for(self._reader, 5)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._reader, 5)
         shutil.rmtree(self.dir, ignore_errors=True)
 
 

@@ -65,9 +65,9 @@ async def test_a_call_through_the_proxy_is_queued_transferred_and_hung_up_along_
         r = await harness.http.post(f"/v1/contacts/{contact.data.id}/complete", headers=pia)
         assert r.status_code == 200, r.text  # the gateway hangs up on the caller (BYE) along the route
 
-        await caller.done()
-        assert caller.ok, caller.explain()
-        await phone.done()
+        await caller.done(40)
+        assert caller.ok, caller.explain() + proxy.log()[-3000:]
+        await phone.done(40)
         assert phone.ok, phone.explain()
         logs = " ".join(caller.files("logs").split())
         nearest = proxy.tls_port if leg == "tls" else proxy.port  # the proxy's side towards the gateway
@@ -88,8 +88,8 @@ async def test_a_callback_through_the_proxy_answers_its_challenge(harness, conta
     async with kamailio(proxy_port, customers_port=customer_port) as proxy, \
             voice_gateway(harness, voice_trunk=f"127.0.0.1:{proxy_port}", **AUTH) as voice:
         caller = await sipp.run("caller_callback.xml", voice.sip.port, tmp_path / "request", hold_ms=1000,
-                                keys={"caller": "+15550902", "service": "1000", "digit": "9"})
-        contact = await created_for(contacts_topic, "+15550902")
+                                keys={"caller": "+15550972", "service": "1000", "digit": "9"})
+        contact = await created_for(contacts_topic, "+15550972")
         await caller.done()
         assert caller.ok, caller.explain()
 
@@ -101,12 +101,12 @@ async def test_a_callback_through_the_proxy_answers_its_challenge(harness, conta
         await until(lambda: voice.deps.by_contact.get(contact.data.id)
                     and voice.deps.by_contact[contact.data.id].call.phase == "connected",
                     30, what="the customer called back through the proxy and REFERred to ola's phone")
-        assert "TRUNK call to +15550902, authenticated" in proxy.log()  # after the 407 challenge
+        assert "TRUNK call to +15550972, authenticated" in proxy.log()  # after the 407 challenge
         r = await harness.http.post(f"/v1/contacts/{contact.data.id}/complete", headers=ola)
         assert r.status_code == 200, r.text
-        await customer.done()
-        assert customer.ok, customer.explain()
-        await phone.done()
+        await customer.done(40)
+        assert customer.ok, customer.explain() + proxy.log()[-3000:]
+        await phone.done(40)
         assert phone.ok, phone.explain()
         routed = proxy.log()
         for method in ("ACK", "REFER", "NOTIFY", "BYE"):  # both ways along the route set the answer gave

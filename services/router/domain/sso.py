@@ -35,6 +35,12 @@ class Session:
         return "admin" in self.roles
 
     @property
+    def acts_as(self) -> str | None:
+        """The agent this session works as: only with a desk role (an ops user's name
+        is not an agent's)."""
+        return self.agent_id if self.roles & DESK_ROLES else None
+
+    @property
     def sees_ops(self) -> bool:
         return bool(self.roles & OPS_ROLES)
 

@@ -35,7 +35,7 @@ async def authenticate(msg: c.Authenticate, deps: RouterDeps) -> c.Caller:
         session = await session_of(msg.token, deps)
         if session is None:
             raise Unauthorized("signed out or expired: sign in again")
-        return c.Caller(admin=session.admin, agent_id=session.agent_id, domain=domain)
+        return c.Caller(admin=session.admin, agent_id=session.acts_as, domain=domain)
     agent_id = await deps.store.agent_for_token(msg.token)
     if agent_id is None:
         raise Unauthorized("invalid token")

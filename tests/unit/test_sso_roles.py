@@ -59,6 +59,11 @@ def test_which_page_a_role_opens(roles, agent, desktop, ops):
                 sso.check_page(s, page)
 
 
+def test_only_a_desk_role_works_as_the_agent_its_claim_names():
+    assert sso.Session("u1", frozenset({"ops"}), "bob").acts_as is None  # an ops user called bob is not agent bob
+    assert sso.Session("u1", frozenset({"supervisor"}), "sue").acts_as == "sue"
+
+
 def test_session_tokens_are_told_from_agent_tokens():
     token = sso.mint_session_token("acme")
     assert sso.is_session_token(token) and token.startswith("acme.")
