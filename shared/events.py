@@ -244,6 +244,23 @@ class SurveySubmitted(Model):
     complaint: bool = False
 
 
+class DeflectionOffered(Model):
+    """Self-service articles were shown to a customer before a contact (chat, email)."""
+    id: Id  # of this offer; its acceptance names it
+    queue: Slug
+    channel: ChannelName
+    intent: Slug = "general"
+    articles: list[Slug] = Field(default_factory=list)
+
+
+class DeflectionAccepted(Model):
+    """The customer said an article solved it: the chat never reached the queue."""
+    id: Id  # the offer's
+    queue: Slug
+    channel: ChannelName
+    article_id: Slug
+
+
 def event_type(noun_verb: str) -> str:
     return f"omniroute.{noun_verb}.v1"
 
@@ -269,4 +286,6 @@ EVENT_MODELS: dict[str, tuple[type[Model], str]] = {
     event_type("agent.state_changed"): (AgentStateChanged, topics.AGENTS),
     event_type("message.posted"): (MessagePosted, topics.MESSAGES),
     event_type("survey.submitted"): (SurveySubmitted, topics.CONTACTS),
+    event_type("deflection.offered"): (DeflectionOffered, topics.CONTACTS),
+    event_type("deflection.accepted"): (DeflectionAccepted, topics.CONTACTS),
 }

@@ -53,6 +53,9 @@ SURVEYS = Histogram(
     buckets=(1, 2, 3, 4, 5),
 )
 COMPLAINTS = Counter("omniroute_complaints_total", "Surveys flagged as complaints", ["domain", "queue", "channel"])
+DEFLECTIONS = Counter("omniroute_deflections_total",
+                      "Self-service articles shown before a contact (offered) and that solved it (accepted)",
+                      ["domain", "queue", "channel", "outcome"])
 HANDLER_PAUSES = Counter(
     "omniroute_handler_pauses_total", "Event handling paused by a transient infrastructure failure, then retried",
     ["loop"])

@@ -53,6 +53,15 @@ class Sla(Strict):
     percent: float = Field(default=80, gt=0, le=100)
 
 
+class Article(Strict):
+    """A self-service answer offered before a contact reaches the queue."""
+    id: Slug
+    question: str = Field(min_length=1, max_length=300)
+    answer: str = Field(min_length=1, max_length=4000)
+    keywords: list[str] = Field(default_factory=list, description="Words a customer may use that the question lacks")
+    url: str | None = Field(default=None, max_length=500, description="Where the full article is")
+
+
 class Queue(Strict):
     channels: list[ChannelName] = Field(min_length=1)
     steps: list[Step] = Field(min_length=1)
@@ -65,11 +74,20 @@ class Queue(Strict):
     overflow_action: Literal["callback"] | None = Field(default=None, description="Or: leave the queue as a callback request")
     supervisors: list[KeyId] = Field(default_factory=list, description="Agents an escalation from this queue goes to")
     schedule: Slug | None = Field(default=None, description="Its hours of operation (schedules); none: always open")
+    knowledge: list[Article] = Field(default_factory=list, max_length=500, description=(
+        "Self-service articles shown before a chat is queued and in the email acknowledgement"))
 
     @model_validator(mode="after")
     def _last_step_open_ended(self) -> Queue:
         if any(s.timeout_s is None for s in self.steps[:-1]):
             raise ValueError("every step but the last needs timeout_s")
+        return self
+
+    @model_validator(mode="after")
+    def _articles_unique(self) -> Queue:
+        ids = [a.id for a in self.knowledge]
+        if len(ids) != len(set(ids)):
+            raise ValueError(f"knowledge: article ids repeat: {sorted({i for i in ids if ids.count(i) > 1})}")
         return self
 
     @model_validator(mode="after")

@@ -9,4 +9,7 @@ SOCKETS_REFUSED = Counter("omniroute_chat_sockets_refused_total", "Customer sock
                           ["code"])
 SURVEYS = Counter("omniroute_chat_surveys_total", "Post-chat surveys answered in the widget")
 CUSTOMERS_DROPPED = Counter("omniroute_chat_dropped_total", "Chats ended because the customer's socket never came back")
+DEFLECTIONS = Counter("omniroute_chat_deflections_total",
+                      "Self-service articles shown before a chat (offered) and that solved it (accepted)",
+                      ["queue", "outcome"])
 OPEN_SOCKETS = Gauge("omniroute_chat_open_sockets", "Customer sockets open on this replica")

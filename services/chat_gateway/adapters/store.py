@@ -5,6 +5,7 @@ Shared by every gateway replica, so a customer may reconnect to any of them.
 
 from __future__ import annotations
 
+import json
 import time
 
 from redis.asyncio import Redis
@@ -99,6 +100,15 @@ class ChatStore:
                 p.zrem(ABANDON, m)
             removed = await p.execute()
         return [m.decode() for m, won in zip(due, removed, strict=True) if won]
+
+    # -- self-service offers -----------------------------------------------------------
+    async def offer_articles(self, offer_id: str, queue: str, article_ids: list[str], ttl_s: int) -> None:
+        await self.redis.set(f"chat:deflect:{offer_id}", json.dumps([queue, article_ids]), ex=ttl_s)
+
+    async def take_articles(self, offer_id: str) -> tuple[str, list[str]] | None:
+        """The offer's queue and article ids, once: "this solved it" counts one time."""
+        raw = await self.redis.getdel(f"chat:deflect:{offer_id}")
+        return tuple(json.loads(raw)) if raw else None
 
     # -- rate limits ----------------------------------------------------------------
     async def allow(self, bucket: str, limit: int, period_s: int = 60) -> bool:

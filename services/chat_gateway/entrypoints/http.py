@@ -15,6 +15,7 @@ from shared.events import CHAT
 from shared.transcripts import TranscriptEntry
 
 from ..domain.chat import CLOSE_FORBIDDEN, TOPICS, ProtocolError, open_token
+from ..handlers import deflection
 from ..handlers.deps import ChatDeps
 
 api = APIRouter()
@@ -82,3 +83,50 @@ async def transcript(conversation_id: str, request: Request, deps: DepsDep,
         code = status.HTTP_403_FORBIDDEN if exc.code == CLOSE_FORBIDDEN else status.HTTP_401_UNAUTHORIZED
         raise HTTPException(code, exc.reason) from None
     return [TranscriptEntry.model_validate(m) for m in await deps.store.transcripts.read(conversation_id)]
+
+
+class Question(BaseModel):
+    topic: str = Field(description="The widget's topic (GET /v1/topics)")
+    text: str = Field(min_length=1, max_length=2000, description="What the customer wants help with")
+
+
+class ArticleView(BaseModel):
+    id: str
+    question: str
+    answer: str
+    url: str | None = None
+
+
+class Suggestions(BaseModel):
+    offer_id: str | None = Field(description="Names this offer for /solved; none when nothing matched")
+    articles: list[ArticleView]
+
+
+class Solved(BaseModel):
+    article_id: str = Field(min_length=1, max_length=64)
+
+
+async def _rate_limited(request: Request, deps: ChatDeps) -> None:
+    ip = request.client.host if request.client else "unknown"
+    if not await deps.store.allow(f"suggest:{ip}", deps.settings.chat_connect_rate_per_min):
+        raise HTTPException(status.HTTP_429_TOO_MANY_REQUESTS, "rate limited; try again in a minute",
+                            headers={"Retry-After": "60"})
+
+
+@api.post("/v1/suggestions", tags=["chat"])
+async def suggestions(body: Question, request: Request, deps: DepsDep) -> Suggestions:
+    """Self-service before a chat: the topic's articles that best match the question."""
+    await _rate_limited(request, deps)
+    if body.topic not in TOPICS:
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, f"unknown topic; choose one of {sorted(TOPICS)}")
+    return Suggestions.model_validate(await deflection.suggest(deps, body.topic, body.text))
+
+
+@api.post("/v1/suggestions/{offer_id}/solved", tags=["chat"], status_code=status.HTTP_204_NO_CONTENT)
+async def solved(offer_id: str, body: Solved, request: Request, deps: DepsDep) -> None:
+    """"This solved it": the chat is not started, and the deflection is counted once."""
+    await _rate_limited(request, deps)
+    try:
+        await deflection.solved(deps, offer_id, body.article_id)
+    except deflection.NotOffered as exc:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, str(exc)) from None

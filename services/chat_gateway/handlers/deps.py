@@ -7,6 +7,7 @@ from typing import Protocol
 
 from shared.cloudevents import Envelope
 from shared.events import ContactCreated, MessagePosted, SurveySubmitted
+from shared.knowledge import KnowledgeBase
 from shared.policy import Policy, domain_policy
 from shared.sockets import SocketHub
 
@@ -21,6 +22,7 @@ class Publisher(Protocol):
     async def end_contact(self, contact_id: str, reason: str = "customer_left") -> Envelope: ...
     async def post_message(self, message: MessagePosted) -> Envelope: ...
     async def submit_survey(self, survey: SurveySubmitted) -> Envelope: ...
+    async def emit(self, type_suffix: str, data, key: str) -> Envelope: ...
 
 
 @dataclass
@@ -30,7 +32,10 @@ class ChatDeps:
     hub: SocketHub
     settings: ChatSettings
     policy: Policy = field(default=None)  # read from settings.policy_file unless given
+    knowledge: KnowledgeBase = field(default=None)  # the policy's articles, indexed
 
     def __post_init__(self) -> None:
         if self.policy is None:
             self.policy = domain_policy(self.settings.policy_file, self.settings.domain)
+        if self.knowledge is None:
+            self.knowledge = KnowledgeBase.of(self.policy)

@@ -3,12 +3,14 @@ the relay adapter sends what they return."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
 
 from shared.events import utcnow
+from shared.knowledge import Suggestion
 
 from .threading import references_for_reply, tag_subject
 
@@ -40,8 +42,10 @@ def _base(sender: str, case: CaseView, domain: str, name: str = "") -> EmailMess
     return msg
 
 
-def acknowledgement(sender: str, case: CaseView, expected: str, domain: str, closed_note: str = "") -> EmailMessage:
-    """`closed_note`: outside opening hours, the hours and when we open again."""
+def acknowledgement(sender: str, case: CaseView, expected: str, domain: str, closed_note: str = "",
+                    articles: Sequence[Suggestion] = ()) -> EmailMessage:
+    """`closed_note`: outside opening hours, the hours and when we open again;
+    `articles`: self-service answers that match the mail."""
     msg = _base(sender, case, domain)
     # RFC 3834: mark it automatic so well-behaved responders don't answer it.
     msg["Auto-Submitted"] = "auto-replied"
@@ -51,8 +55,16 @@ def acknowledgement(sender: str, case: CaseView, expected: str, domain: str, clo
         + (f"{closed_note}\n\n" if closed_note else "") +
         f"Your case reference is {case.case_id}. We aim to respond {expected}.\n"
         f"Reply to this email to add to your case; keep [#{case.case_id}] in the subject.\n"
+        + _answers(articles)
     )
     return msg
+
+
+def _answers(articles: Sequence[Suggestion]) -> str:
+    if not articles:
+        return ""
+    items = [f"{n}. {a.question}\n   {a.answer}" + (f"\n   {a.url}" if a.url else "") for n, a in enumerate(articles, 1)]
+    return "\nThese answers may help while you wait:\n\n" + "\n\n".join(items) + "\n"
 
 
 def callback_promise(sender: str, case: CaseView, domain: str) -> EmailMessage:

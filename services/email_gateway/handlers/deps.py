@@ -10,6 +10,7 @@ from typing import Protocol
 from aiokafka import AIOKafkaProducer
 
 from shared.events import ContactCreated, ContactUpdated, MessagePosted
+from shared.knowledge import KnowledgeBase
 from shared.policy import Policy
 
 from ..adapters.cases import CaseStore
@@ -25,6 +26,7 @@ class Publisher(Protocol):
     async def submit_contact(self, contact: ContactCreated): ...
     async def update_contact(self, update: ContactUpdated): ...
     async def post_message(self, message: MessagePosted): ...
+    async def emit(self, type_suffix: str, data, key: str): ...
 
 
 @dataclass
@@ -35,3 +37,8 @@ class EmailDeps:
     publisher: Publisher
     smtp_relay: SmtpRelay
     spawn: Callable[[Coroutine], object] = field(default=asyncio.ensure_future)
+    knowledge: KnowledgeBase = field(default=None)  # the policy's articles, for acknowledgements
+
+    def __post_init__(self) -> None:
+        if self.knowledge is None:
+            self.knowledge = KnowledgeBase.of(self.policy)

@@ -21,6 +21,7 @@ from shared.events import (
     ContactCreated,
     ContactUpdated,
     Customer,
+    DeflectionOffered,
     MessagePosted,
     event_type,
 )
@@ -97,7 +98,7 @@ async def _new_contact(mail: ParsedEmail, inbound: Inbound, match: CaseMatch | N
     if ack_block:
         metrics.ACK_SUPPRESSED.labels(reason=ack_block).inc()
     else:
-        deps.spawn(send_ack(case_id, mail, promise, deps))
+        deps.spawn(send_ack(case_id, contact_id, intent, mail, promise, deps))
     kind = "reopened" if match else "created"
     return Outcome(kind, case_id, contact_id, f"suppressed:{ack_block}" if ack_block else "sent")
 
@@ -168,11 +169,19 @@ async def _case_view(case_id: str, cases: CaseStore) -> compose.CaseView | None:
                             last_customer_msgid=case.get("last_customer_msgid") or None)
 
 
-async def send_ack(case_id: str, mail: ParsedEmail, promise: sla.Promise, deps: EmailDeps) -> None:
-    """Background: the customer's mail is already accepted, so a failed ack is logged, not retried."""
+async def send_ack(case_id: str, contact_id: str, intent: str, mail: ParsedEmail, promise: sla.Promise,
+                   deps: EmailDeps) -> None:
+    """Background: the customer's mail is already accepted, so a failed ack is logged, not
+    retried. It carries the queue's articles that match the mail (self-service)."""
     s = deps.settings
-    await _send_automatic("ack", case_id, deps, lambda view: compose.acknowledgement(
-        s.sender, view, promise.expected, s.email_hostname, promise.closed_note))
+    queue = deps.policy.queue_for(intent, EMAIL)
+    articles = deps.knowledge.suggest(queue, f"{mail.subject}\n{mail.text[:4000]}")
+    sent = await _send_automatic("ack", case_id, deps, lambda view: compose.acknowledgement(
+        s.sender, view, promise.expected, s.email_hostname, promise.closed_note, articles))
+    if sent and articles:
+        await deps.publisher.emit("deflection.offered", DeflectionOffered(
+            id=f"ack-{contact_id}", queue=queue, channel=EMAIL, intent=intent, articles=[a.id for a in articles]),
+            key=contact_id)
 
 
 async def send_survey(case_id: str, contact_id: str, deps: EmailDeps) -> None:
@@ -182,16 +191,18 @@ async def send_survey(case_id: str, contact_id: str, deps: EmailDeps) -> None:
     await _send_automatic("survey", case_id, deps, lambda view: compose.survey(s.sender, view, link, s.email_hostname))
 
 
-async def _send_automatic(kind: str, case_id: str, deps: EmailDeps, build: Callable[[compose.CaseView], object]) -> None:
+async def _send_automatic(kind: str, case_id: str, deps: EmailDeps, build: Callable[[compose.CaseView], object]) -> bool:
     try:
         msg = build(await _case_view(case_id, deps.cases))
         # Remember our Message-ID first: a quick customer reply must thread onto the case.
         await deps.cases.remember_message(case_id, msg["Message-ID"])
         await deps.smtp_relay.send(msg, deps.settings.sender)
         metrics.SENT.labels(kind=kind, result="ok").inc()
+        return True
     except Exception:
         metrics.SENT.labels(kind=kind, result="error").inc()
         logger.exception(f"auto_{kind}_failed", case_id=case_id)
+        return False
 
 
 async def agent_message(m: MessagePosted, deps: EmailDeps) -> str:

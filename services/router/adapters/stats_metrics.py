@@ -39,6 +39,8 @@ def observe(domain: str, type_: str, d, at_ms: int, ctx: Ctx, cfg: Config) -> No
             m.SLA_CONTACTS.labels(domain, d.queue, d.channel, "missed").inc()
     elif kind == "contact.completed":
         m.HANDLE_TIME.labels(domain, d.queue, d.channel).observe(d.handle_ms / 1000)
+    elif kind.startswith("deflection."):
+        m.DEFLECTIONS.labels(domain, d.queue, d.channel, kind.split(".")[1]).inc()
     elif kind == "survey.submitted":
         q, ch = (ctx.contact["queue"], ctx.contact["channel"]) if ctx.contact else ("unknown", "unknown")
         m.SURVEYS.labels(domain, q, ch).observe(d.score)

@@ -37,7 +37,10 @@
   function minutes(s) { return s < 60 ? "under a minute" : "about " + Math.round(s / 60) + " min"; }
 
   const on = {
-    started(f) { save({ conversation_id: f.conversation_id, token: f.token }); show(true); retry = 0; },
+    started(f) {
+      save({ conversation_id: f.conversation_id, token: f.token }); show(true); retry = 0;
+      if (question && !f.resumed) { ws.send(JSON.stringify({ type: "message", text: question })); question = ""; }  // their question opens the chat
+    },
     transcript(f) { f.messages.forEach(add); },
     queued(f) {
       status(f.position ? "You are number " + f.position + " in the queue · wait " + minutes(f.estimated_wait_s)
@@ -89,14 +92,39 @@
     .catch(() => {});
   $("start").elements.topic.addEventListener("change", showHours);
 
+  // Self-service first: articles matching the question; "this solved it" ends here.
+  let question = "";
+  function startChat() { $("answers").hidden = true; status("Starting…"); connect(hello); }
+  function offerArticles(found) {
+    $("articles").replaceChildren(...found.articles.map((a) => {
+      const li = document.createElement("li"), q = document.createElement("strong"), p = document.createElement("p");
+      const solved = document.createElement("button");
+      q.textContent = a.question; p.textContent = a.answer;
+      solved.type = "button"; solved.textContent = "This solved it";
+      solved.addEventListener("click", () => fetch("/v1/suggestions/" + encodeURIComponent(found.offer_id) + "/solved", {
+        method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ article_id: a.id }),
+      }).then(() => { $("answers").hidden = true; question = ""; status("Glad that helped. You can close this window."); }));
+      li.append(q, p, solved);
+      return li;
+    }));
+    $("start").hidden = true; $("answers").hidden = false; status("");
+  }
+  $("still").addEventListener("click", startChat);
+
   $("start").addEventListener("submit", (e) => {
     e.preventDefault();
     const data = Object.fromEntries(new FormData(e.target));
     hello = { type: "start", name: data.name, email: data.email, topic: data.topic };
     if (data.customer_id) hello.customer_id = data.customer_id;
+    question = (data.question || "").trim();
     $("error").textContent = "";
-    status("Starting…");
-    connect(hello);
+    if (!question) { startChat(); return; }
+    status("Looking for answers…");
+    fetch("/v1/suggestions", { method: "POST", headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({ topic: data.topic, text: question }) })
+      .then((r) => (r.ok ? r.json() : { articles: [] }))
+      .then((found) => (found.articles.length ? offerArticles(found) : startChat()))
+      .catch(startChat);
   });
 
   $("composer").addEventListener("submit", (e) => {

@@ -211,6 +211,12 @@ def _survey(d, at, ctx, cfg):
                  complaints=int(d.complaint))
 
 
+def _deflection(outcome):
+    def project_deflection(d, at, ctx, cfg):
+        return count(d.queue, d.channel, at, cfg, **{f"deflections_{outcome}": 1})
+    return project_deflection
+
+
 _PROJECTIONS = {
     "contact.queued": _queued,
     "offer.issued": _offer_issued,
@@ -224,6 +230,8 @@ _PROJECTIONS = {
     "contact.transferred": _transferred,
     "agent.state_changed": _agent_state,
     "survey.submitted": _survey,
+    "deflection.offered": _deflection("offered"),
+    "deflection.accepted": _deflection("accepted"),
 }
 
 
@@ -264,6 +272,8 @@ def figures(t: Totals) -> dict[str, Any]:
         "offers_declined": int(t["offers_declined"]), "offers_expired": int(t["offers_expired"]),
         "surveys": int(t["surveys"]), "csat": csat,
         "csat_satisfied": _ratio(t["csat_satisfied"], t["surveys"]), "complaints": int(t["complaints"]),
+        "deflections_offered": int(t["deflections_offered"]), "deflections_accepted": int(t["deflections_accepted"]),
+        "deflection_rate": _ratio(t["deflections_accepted"], t["deflections_offered"]),
     }
 
 

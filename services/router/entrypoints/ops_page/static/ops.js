@@ -56,6 +56,12 @@ function renderFeedback(r) {
   table($("feedback"), ["Queue", "Channel", "Surveys", "CSAT", "Satisfied (4-5)", "Complaints"], rows);
 }
 
+function renderSelfService(r) {
+  const rows = r.queues.filter((q) => q.today.deflections_offered).map((q) =>
+    [esc(q.queue), esc(q.channel), q.today.deflections_offered, q.today.deflections_accepted, pct(q.today.deflection_rate)]);
+  table($("selfservice"), ["Queue", "Channel", "Articles shown", "Solved it", "Deflection rate"], rows);
+}
+
 function renderStaffing(r) {
   const rows = r.staffing.filter((s) => s.traffic_erlang > 0).map((s) => {
     const c = s.erlang_c, a = s.erlang_a;
@@ -111,7 +117,7 @@ function sampleOf(r) {
 }
 
 function render(r) {
-  renderKpis(r); renderQueues(r); renderAgents(r); renderFeedback(r); renderStaffing(r);
+  renderKpis(r); renderQueues(r); renderAgents(r); renderFeedback(r); renderSelfService(r); renderStaffing(r);
   const last = samples[samples.length - 1];
   if (!last || r.now_ms - last.t >= 2000) samples.push(sampleOf(r));
   if (samples.length > 900) samples.shift();
