@@ -9,21 +9,14 @@ import pytest
 from playwright.async_api import expect
 
 from tests.chat.conftest import ADMIN
-from tests.chat.test_chat_e2e import SCREENSHOTS, WAIT_MS
+from tests.chat.test_chat_e2e import SCREENSHOTS, WAIT_MS, open_widget
 from tests.support.poll import until
 
 pytestmark = pytest.mark.chat
 
 
-async def ask(pages, stack, name: str, email: str, question: str, topic: str = "general"):
-    page = await pages(width=420, height=640)
-    await page.goto(f"{stack.chat_url}/widget")
-    await page.fill("input[name=name]", name)
-    await page.fill("input[name=email]", email)
-    await page.select_option("select[name=topic]", topic)
-    await page.fill("textarea[name=question]", question)
-    await page.click("text=Start chat")
-    return page
+async def ask(pages, stack, name: str, email: str, question: str):
+    return await open_widget(pages, stack, name, email, question=question)
 
 
 async def queue_row(stack, queue: str, channel: str) -> dict:

@@ -33,12 +33,15 @@ async def open_desktop(pages, stack, agent_id: str, token: str):
     return page
 
 
-async def open_widget(pages, stack, name: str, email: str, topic: str = "general", page=None):
+async def open_widget(pages, stack, name: str, email: str, topic: str = "general", page=None, question: str = ""):
+    """`question`: asked first, so self-service articles may be offered before the chat."""
     page = page or await pages(width=420, height=640)  # the size it has when embedded
     await page.goto(f"{stack.chat_url}/widget")
     await page.fill("input[name=name]", name)
     await page.fill("input[name=email]", email)
     await page.select_option("select[name=topic]", topic)
+    if question:
+        await page.fill("textarea[name=question]", question)
     await page.click("text=Start chat")
     return page
 
