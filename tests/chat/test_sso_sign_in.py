@@ -124,3 +124,13 @@ async def _is(value, expected) -> bool:
 
 async def _status(response, code: int) -> bool:
     return (await response).status_code == code
+
+
+async def test_a_provider_that_cannot_be_reached_is_a_clear_refusal(infra, redis):  # noqa: F811
+    app = create_app(RouterSettings(
+        kafka_bootstrap=infra_address(infra, "kafka_bootstrap"), redis_url=infra_address(infra, "redis_url"),
+        admin_token=ADMIN_TOKEN, router_group=f"test-sso-{uuid.uuid4().hex[:8]}", offset_reset="latest",
+        oidc_issuer=f"http://127.0.0.1:{free_port()}", oidc_client_id="omniroute", oidc_timeout_s=2))
+    async with serve(app) as url, httpx.AsyncClient(base_url=url, timeout=10, trust_env=False) as http:
+        r = await http.get("/auth/login", params={"to": "ops"})
+        assert r.status_code == 401 and "cannot be reached" in r.text and "Sign in again" in r.text

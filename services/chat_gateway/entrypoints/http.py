@@ -9,7 +9,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, HTTPException, Request, status
 from fastapi.responses import FileResponse, RedirectResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
 
 from shared.events import CHAT
 from shared.transcripts import TranscriptEntry
@@ -89,6 +89,13 @@ class Question(BaseModel):
     topic: str = Field(description="The widget's topic (GET /v1/topics)")
     text: str = Field(min_length=1, max_length=2000, description="What the customer wants help with")
 
+    @field_validator("topic")
+    @classmethod
+    def _known_topic(cls, topic: str) -> str:
+        if topic not in TOPICS:
+            raise ValueError(f"unknown topic; choose one of {sorted(TOPICS)}")
+        return topic
+
 
 class ArticleView(BaseModel):
     id: str
@@ -117,8 +124,6 @@ async def _rate_limited(request: Request, deps: ChatDeps) -> None:
 async def suggestions(body: Question, request: Request, deps: DepsDep) -> Suggestions:
     """Self-service before a chat: the topic's articles that best match the question."""
     await _rate_limited(request, deps)
-    if body.topic not in TOPICS:
-        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, f"unknown topic; choose one of {sorted(TOPICS)}")
     return Suggestions.model_validate(await deflection.suggest(deps, body.topic, body.text))
 
 

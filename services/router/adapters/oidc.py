@@ -42,12 +42,16 @@ class OidcProvider:
 
     async def _discover(self, refresh: bool = False) -> dict:
         if refresh or not self._meta or time.monotonic() - self._fetched > DISCOVERY_TTL_S:
-            async with httpx.AsyncClient(timeout=self.timeout_s, trust_env=False) as http:
-                meta = (await http.get(self.issuer.rstrip("/") + "/.well-known/openid-configuration")).raise_for_status().json()
-                if meta.get("issuer") != self.issuer:
-                    raise SignInFailed(f"the provider calls itself {meta.get('issuer')!r}, not {self.issuer!r}")
-                self._keys = KeySet.import_key_set((await http.get(meta["jwks_uri"])).raise_for_status().json())
-            self._meta, self._fetched = meta, time.monotonic()
+            try:
+                async with httpx.AsyncClient(timeout=self.timeout_s, trust_env=False) as http:
+                    url = self.issuer.rstrip("/") + "/.well-known/openid-configuration"
+                    meta = (await http.get(url)).raise_for_status().json()
+                    if meta.get("issuer") != self.issuer:
+                        raise SignInFailed(f"the provider calls itself {meta.get('issuer')!r}, not {self.issuer!r}")
+                    keys = KeySet.import_key_set((await http.get(meta["jwks_uri"])).raise_for_status().json())
+            except (httpx.HTTPError, KeyError, ValueError, JoseError) as exc:
+                raise SignInFailed(f"the sign-in provider cannot be reached or read: {exc!r}") from exc
+            self._meta, self._keys, self._fetched = meta, keys, time.monotonic()
         return self._meta
 
     async def authorization_url(self, redirect_uri: str, state: str, verifier: str, nonce: str) -> str:

@@ -32,8 +32,8 @@ async def begin_sign_in(msg: c.BeginSignIn, deps: RouterDeps) -> str:
                                           "redirect_uri": redirect_uri}, SIGNIN_TTL_S)
     try:
         return await provider.authorization_url(redirect_uri, state, verifier, nonce)
-    except (SignInFailed, OSError, ValueError) as exc:
-        raise Unauthorized(f"the sign-in provider cannot be reached: {exc}") from exc
+    except SignInFailed as exc:
+        raise Unauthorized(str(exc)) from exc
 
 
 async def finish_sign_in(msg: c.FinishSignIn, deps: RouterDeps) -> tuple[str, sso.Session]:

@@ -35,6 +35,12 @@ class Peer:
     def reliable(self) -> bool:
         return self.transport != "udp"
 
+    @classmethod
+    def udp(cls, address: str) -> Peer:
+        """A UDP peer from a `host[:port]` setting (a trunk, a registrar): port 5060 unless given."""
+        host, _, port = address.rpartition(":")
+        return cls("udp", (host or address, int(port) if port.isdigit() else 5060))
+
 
 RequestHandler = Callable[[Request, Peer], Awaitable[None]]
 

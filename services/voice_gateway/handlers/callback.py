@@ -53,8 +53,7 @@ async def call_back(assigned: ContactAssigned, deps: VoiceDeps) -> None:
 
 async def _dial(assigned: ContactAssigned, deps: VoiceDeps) -> None:
     cid, s, attempts = assigned.contact_id, deps.settings, assigned.callback.attempts
-    host, _, port = s.voice_trunk.rpartition(":")
-    peer = Peer("udp", (host or s.voice_trunk, int(port) if port.isdigit() else 5060))
+    peer = Peer.udp(s.voice_trunk)
     session = await rtp.open_session(deps.rtp_host, lambda digit: None, s.rtp_ports())
     call = outbound.new_call(assigned.callback.number, s.voice_trunk, deps.public_host, deps.via(peer),
                              deps.contact_uri(peer))

@@ -31,8 +31,7 @@ def binding(deps: VoiceDeps) -> Binding | None:
     s = deps.settings
     if not s.sip_registrar:
         return None
-    host, _, port = s.sip_registrar.rpartition(":")
-    peer = Peer("udp", (host or s.sip_registrar, int(port) if port.isdigit() else 5060))
+    peer = Peer.udp(s.sip_registrar)
     return Binding(Registration(s.sip_registrar, s.sip_register_user, deps.contact_uri(peer), s.sip_register_expires_s),
                    peer)
 
