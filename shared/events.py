@@ -97,6 +97,11 @@ class ContactQueued(Model):
     tier: Slug
     customer_id: Id
     required_skills: list[SkillRequirement] = Field(description="Skills of the queue's first step")
+    position: int | None = Field(default=None, ge=1, description=(
+        "Its place in the queue's real priority order (tier, aging) when it entered: 1 is next"))
+    estimated_wait_s: float | None = Field(default=None, ge=0, description=(
+        "The wait the router expects from its place, the agents staffed for it and the queue's "
+        "recent handle time; none when nobody is staffed"))
 
 
 class OfferIssued(Model):

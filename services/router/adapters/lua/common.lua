@@ -395,6 +395,32 @@ end
 
 -- Put a queued contact in queue `q` (arrival or overflow): first eligible step, step and
 -- max-wait timers. Its score (arrival and tier) is kept, so it keeps its place.
+-- Estimated wait (EWT) of a contact about to wait at step `s`: the contacts ahead of it
+-- in the real priority order (every step's waiting set of its queue and channel, by
+-- score), served by the agents staffed for its step, each contact taking the queue's
+-- recent handle time. A few reads, none growing with the queue.
+local HANDLE_ALPHA, HANDLE_DEFAULT_MS, HANDLE_TTL_S = 0.1, 180000, 7 * 86400
+local function estimate(q, s, ch, score)
+  local ahead = 0
+  for step = 0, POLICY.queues[q].steps - 1 do
+    ahead = ahead + redis.call('ZCOUNT', k_wait(q, step, ch), '-inf', '(' .. score)
+  end
+  local staffed = redis.call('SCARD', k_staff(q, s, ch))
+  if staffed == 0 then return ahead + 1, nil end
+  local handle = tonumber(redis.call('HGET', k_handle_time(q, ch), 'ms') or '') or HANDLE_DEFAULT_MS
+  local cost = (POLICY.channels[ch] and POLICY.channels[ch].cost) or 100
+  local slots = staffed * math.max(1, math.floor(100 / cost))  -- contacts served at once
+  return ahead + 1, math.floor((ahead + 1) * handle / slots / 100) / 10
+end
+
+-- The completing transition keeps each queue and channel's recent handle time.
+local function note_handle_time(q, ch, handle_ms)
+  local key = k_handle_time(q, ch)
+  local old = tonumber(redis.call('HGET', key, 'ms') or '')
+  redis.call('HSET', key, 'ms', math.floor(old and old + HANDLE_ALPHA * (handle_ms - old) or handle_ms))
+  redis.call('EXPIRE', key, HANDLE_TTL_S)
+end
+
 local function enter_queue(c, q)
   local qp = POLICY.queues[q]
   c.queue, c.qstart, c.state = q, NOW, 'queued'

@@ -10,8 +10,10 @@ local a = load_agent(aid)
 redis.call('HSET', k_contact(cid), 'state', 'completed', 'completed_at', NOW, 'disposition', disposition)
 retire_contact(cid)
 redis.call('SREM', k_agent_contacts(aid), cid)
+local handle_ms = NOW - tonumber(c.assigned_at)
+note_handle_time(c.queue, c.channel, handle_ms)
 emit('contact.completed', cid, {contact_id = cid, agent_id = aid, queue = c.queue,
-  channel = c.channel, handle_ms = NOW - tonumber(c.assigned_at), disposition = disposition})
+  channel = c.channel, handle_ms = handle_ms, disposition = disposition})
 if a then
   a.idle_since = NOW  -- longest idle counts from the end of the agent's last contact
   -- Wrap-up: after-contact work before new offers; the wrapup timer makes them available.

@@ -1,0 +1,45 @@
+"""Estimated wait: each contact.queued says the contact's place in the real priority
+order (a premium contact enters ahead of basic ones) and the wait that place means with
+the agents staffed for it and the queue's recent handle time."""
+
+import pytest
+
+pytestmark = pytest.mark.routing
+
+
+async def busy_agents(world, n: int) -> None:
+    """`n` voice agents, each busy on a call whose handling took 60 s (the recent handle time)."""
+    for i in range(n):
+        await world.agent(f"a{i}", {"support": 1}, channels=["voice"])
+        cid = await world.contact(channel="voice")
+        await world.accept(cid)
+        world.clock.now += 60_000
+        assert await world.state.complete_contact(cid, f"a{i}", "resolved") == "ok"
+        await world.advance(5_000)  # the voice wrap-up
+        busy = await world.contact(channel="voice")
+        await world.accept(busy)
+
+
+async def queued(world, cid: str) -> dict:
+    return (await world.events("contact.queued", contact_id=cid))[0]
+
+
+async def test_the_estimate_follows_the_real_order_and_the_staffing(world):
+    await busy_agents(world, 2)
+    first = await world.contact(channel="voice", tier="basic")
+    q = await queued(world, first)
+    assert (q["position"], q["estimated_wait_s"]) == (1, 30.0)  # 60 s of handling over 2 agents
+
+    premium = await world.contact(channel="voice", tier="premium")
+    q = await queued(world, premium)
+    assert q["position"] == 1  # ahead of the basic contact that arrived before it
+
+    later = await world.contact(channel="voice", tier="basic")
+    q = await queued(world, later)
+    assert (q["position"], q["estimated_wait_s"]) == (3, 90.0)
+
+
+async def test_nobody_staffed_means_no_estimate(world):
+    cid = await world.contact(channel="voice")
+    q = await queued(world, cid)
+    assert q["position"] == 1 and q["estimated_wait_s"] is None
