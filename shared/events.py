@@ -97,6 +97,8 @@ class ContactQueued(Model):
     tier: Slug
     customer_id: Id
     required_skills: list[SkillRequirement] = Field(description="Skills of the queue's first step")
+    order_ms: int | None = Field(default=None, description=(
+        "Its place in the queue's order as a time: arrival less its tier's lead (lower goes first)"))
     position: int | None = Field(default=None, ge=1, description=(
         "Its place in the queue's real priority order (tier, aging) when it entered: 1 is next"))
     estimated_wait_s: float | None = Field(default=None, ge=0, description=(

@@ -65,8 +65,9 @@ class ChatStore:
         await self.redis.hdel(_conv(cid), "surveyed")
 
     # -- waiting positions ----------------------------------------------------------
-    async def wait(self, cid: str, queue: str, since_ms: int) -> None:
-        await self.redis.zadd(_waiting(queue), {cid: since_ms})
+    async def wait(self, cid: str, queue: str, order_ms: int) -> None:
+        """Waiting in the queue's order (the router's: lower goes first)."""
+        await self.redis.zadd(_waiting(queue), {cid: order_ms})
 
     async def unwait(self, cid: str, queue: str) -> None:
         await self.redis.zrem(_waiting(queue), cid)

@@ -13,10 +13,16 @@ from ..domain.chat import estimated_wait_s
 from .deps import ChatDeps
 
 
-async def queue_frame(deps: ChatDeps, cid: str, queue: str) -> dict:
+async def queue_frame(deps: ChatDeps, cid: str, queue: str, conv: dict | None = None) -> dict:
+    """The customer's place among the queue's chats in the router's order, and the wait it
+    means: the router's time per place when it gave one, else the queue's answer pace."""
     position = await deps.store.position(cid, queue)
     if position is None:
         return {"type": "queued", "position": None, "estimated_wait_s": None}
+    conv = conv if conv is not None else await deps.store.get(cid) or {}
+    if conv.get("per_place_ms"):
+        return {"type": "queued", "position": position,
+                "estimated_wait_s": round(position * float(conv["per_place_ms"]) / 1000)}
     pace = await deps.store.pace(queue)
     return {"type": "queued", "position": position,
             "estimated_wait_s": estimated_wait_s(position, pace, deps.settings.chat_default_wait_s)}
@@ -29,12 +35,21 @@ async def notify_queue(deps: ChatDeps, queue: str) -> None:
 
 
 async def contact_queued(env: Envelope, deps: ChatDeps) -> None:
+    """Waiting: at the router's place for it (its order: tier and arrival), with the
+    router's estimate spread over the places ahead."""
     e = env.data
-    if e.channel != CHAT or not await deps.store.update(e.contact_id, env.sequence, state="queued", queue=e.queue):
+    per_place = e.estimated_wait_s * 1000 / e.position if e.position and e.estimated_wait_s is not None else ""
+    order = e.order_ms if e.order_ms is not None else ""
+    if e.channel != CHAT or not await deps.store.update(e.contact_id, env.sequence, state="queued", queue=e.queue,
+                                                        order_ms=str(order), per_place_ms=str(per_place)):
         return
-    conv = await deps.store.get(e.contact_id)
-    await deps.store.wait(e.contact_id, e.queue, int(conv.get("created_ms", now_ms())))
+    await deps.store.wait(e.contact_id, e.queue, _order(await deps.store.get(e.contact_id)))
     await notify_queue(deps, e.queue)
+
+
+def _order(conv: dict) -> int:
+    """Where a conversation waits among its queue's chats: the router's order, else its arrival."""
+    return int(float(conv.get("order_ms") or conv.get("created_ms") or now_ms()))
 
 
 async def contact_requeued(env: Envelope, deps: ChatDeps) -> None:
@@ -47,7 +62,7 @@ async def contact_requeued(env: Envelope, deps: ChatDeps) -> None:
 async def contact_queued_again(deps: ChatDeps, cid: str, conv: dict, sequence: str | None = None) -> None:
     if not await deps.store.update(cid, sequence, state="queued"):
         return  # a late event: the contact has moved on since
-    await deps.store.wait(cid, conv["queue"], int(conv["created_ms"]))
+    await deps.store.wait(cid, conv["queue"], _order(conv))
     await notify_queue(deps, conv["queue"])
 
 
@@ -59,7 +74,7 @@ async def contact_transferred(env: Envelope, deps: ChatDeps) -> None:
     if e.channel != CHAT or not conv or not await deps.store.update(e.contact_id, env.sequence, state="queued",
                                                                       queue=e.queue, agent_id=""):
         return
-    await deps.store.wait(e.contact_id, e.queue, int(conv["created_ms"]))
+    await deps.store.wait(e.contact_id, e.queue, _order(conv))
     await deps.hub.send(e.contact_id, {"type": "transferred", "queue": e.queue})
     await notify_queue(deps, e.queue)
 

@@ -43,7 +43,7 @@ local c = load_contact(cid)
 local position, ewt = estimate(spec.queue, skip_steps(spec.queue, spec.channel, 0), spec.channel, c.score)
 emit('contact.queued', cid, {contact_id = cid, queue = spec.queue, channel = spec.channel,
   tier = spec.tier, customer_id = spec.customer_id, required_skills = spec.skills,
-  position = position, estimated_wait_s = ewt or cjson.null})
+  order_ms = c.score, position = position, estimated_wait_s = ewt or cjson.null})
 -- A returning customer waits for their last agent first, for the queue's preferred time:
 -- the conversation's agent, else the customer's last agent on any channel.
 if (conv ~= '' or rel ~= '') and (qp.preferred_ms or -1) > 0 then
