@@ -10,7 +10,7 @@ export OMNIROUTE_ENV ?= dev
 .PHONY: help install constraints test infra-up infra-down up down bench bench-routing bench-channels bench-e2e bench-scale compose-check chaos test-cluster
 
 help:
-	@echo "make install | test [PYTEST_ARGS=...] | test-cluster | up | down | infra-up | infra-down | bench | bench-e2e [BENCH_ARGS=...] | bench-scale [SCALE_ARGS=...] | chaos [CHAOS_ARGS=...] | compose-check | constraints"
+	@echo "make install | test [PYTEST_ARGS=...] | test-cluster | up | down | infra-up | infra-down | bench | bench-e2e [BENCH_ARGS=...] | bench-ewt [EWT_ARGS=...] | bench-scale [SCALE_ARGS=...] | chaos [CHAOS_ARGS=...] | compose-check | constraints"
 
 # A stamp file, so `make test` reinstalls only when the dependency pins change.
 install: $(VENV)/.installed
@@ -96,6 +96,15 @@ bench-e2e: install
 	$(PY) deploy/local/infra.py --state-dir $(BENCH_E2E_STATE) up
 	set -a; . $(BENCH_E2E_STATE)/infra.env; set +a; \
 	  $(PY) bench/e2e.py $(BENCH_ARGS); \
+	  rc=$$?; $(PY) deploy/local/infra.py --state-dir $(BENCH_E2E_STATE) down; exit $$rc
+
+# How right the estimated wait is: the router's estimate against position x pace, per
+# load, through the real router with simulated agents (bench/ewt.py; EWT_ARGS=...).
+EWT_ARGS ?=
+bench-ewt: install
+	$(PY) deploy/local/infra.py --state-dir $(BENCH_E2E_STATE) up
+	set -a; . $(BENCH_E2E_STATE)/infra.env; set +a; \
+	  $(PY) bench/ewt.py $(EWT_ARGS); \
 	  rc=$$?; $(PY) deploy/local/infra.py --state-dir $(BENCH_E2E_STATE) down; exit $$rc
 
 # The same with 1, 2 and 3 router replicas, on one Redis and on a 3-primary Redis Cluster

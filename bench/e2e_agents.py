@@ -6,8 +6,8 @@ completes the contact after an exponentially distributed hold time.
 With several routers (replicas) or routing domains, agent i uses router i mod R and
 belongs to domain i mod D.
 
-Reads commands on stdin (`free`: every agent becomes available; `stop`: print the
-totals as one JSON line and exit) and prints `ready` once every agent is signed in.
+Reads commands on stdin (`free`: every agent becomes available; `away N`: the first N
+go not_ready; `stop`: print the totals as one JSON line and exit) and prints `ready` once every agent is signed in.
 
     python bench/e2e_agents.py --router http://127.0.0.1:8080[,http://...] --agents 200 --hold 5 [--domains a,b]
 """
@@ -110,6 +110,11 @@ class Agents:
         self.tasks.add(task)
         task.add_done_callback(self.tasks.discard)
 
+    async def away(self, n: int) -> None:
+        await asyncio.gather(*(self.call("PUT", f"/v1/agents/{a}/state", auth, a,
+                                         json={"state": "not_ready", "reason": "break"})
+                               for a, auth in list(self.tokens.items())[:n]))
+
     async def free_all(self) -> None:
         await asyncio.gather(*(self.call("PUT", f"/v1/agents/{a}/state", auth, a, json={"state": "available"})
                                for a, auth in self.tokens.items()))
@@ -149,6 +154,9 @@ async def main(args) -> None:
         elif line == "free":
             await agents.free_all()
             print(json.dumps({"event": "freed"}), flush=True)
+        elif line.startswith("away "):  # the first N agents leave (not_ready): staffing drops
+            await agents.away(int(line.split()[1]))
+            print(json.dumps({"event": "away"}), flush=True)
         elif line == "stop":
             break
     elapsed = time.monotonic() - t0

@@ -1,0 +1,185 @@
+"""`make bench-ewt`: how right the estimated wait is.
+
+Voice traffic (Poisson arrivals, a fifth of it premium) goes through the real router
+process on real Kafka and Redis, served by simulated agents (bench/e2e_agents.py:
+desktops, exponential handle times). A third of the way in, a quarter of them leave
+(not_ready); two thirds in they come back. For every contact that waited, the estimate
+given when it was queued is set against the wait that followed, for two estimators on
+the same contacts:
+
+  router  contact.queued's estimated_wait_s: its place in the real order (tier, aging),
+          the agents staffed for it and the queue's recent handle time
+  pace    its place in arrival order times the queue's answer pace (what the chat
+          widget showed before: services/chat_gateway/domain/chat.py)
+
+Prints, per load (offered traffic over the agents' capacity), the median and p90 of the
+absolute percentage error |estimate - wait| / wait.
+
+    python bench/ewt.py [--agents 8] [--hold 3] [--loads 0.85,1.0,1.15] [--duration 40]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import itertools
+import json
+import os
+import random
+import statistics
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.e2e import ADMIN, Proc, RedisNodes, free_port, start_router  # noqa: E402
+from bench.e2e_traffic import tail  # noqa: E402
+from services.chat_gateway.domain.chat import Pace, estimated_wait_s  # noqa: E402
+from shared import topics  # noqa: E402
+from shared.cloudevents import decode, encode, new_event  # noqa: E402
+from shared.events import ContactCreated, Customer, event_type  # noqa: E402
+from shared.kafka import make_producer  # noqa: E402
+
+DEFAULT_WAIT_S = 60.0  # the pace estimator's answer before any assignment (the widget's default)
+MIN_WAIT_S = 1.0  # waits shorter than this are not judged (a percentage of nothing)
+
+
+class Run:
+    """One load level's contacts: what each was told when queued, and what it waited."""
+
+    def __init__(self):
+        self.id = uuid.uuid4().hex[:6]
+        self.order: list[str] = []  # ours, in arrival order
+        self.waiting: list[str] = []  # queued, not yet assigned, in arrival order
+        self.pace = Pace()
+        self.told: dict[str, tuple[float | None, float]] = {}  # contact -> (router, pace) estimate, s
+        self.waited: dict[str, float] = {}  # contact -> wait, s
+
+    def queued(self, cid: str, router_estimate: float | None) -> None:
+        self.waiting.append(cid)
+        position = len(self.waiting)
+        self.told[cid] = (router_estimate, float(estimated_wait_s(position, self.pace, DEFAULT_WAIT_S)))
+
+    def assigned(self, cid: str, wait_ms: int) -> None:
+        if cid in self.waiting:
+            self.waiting.remove(cid)
+        self.pace = self.pace.after_assignment(int(time.time() * 1000))
+        self.waited[cid] = wait_ms / 1000
+
+    def errors(self) -> tuple[list[float], list[float]]:
+        judged = [c for c, w in self.waited.items() if w >= MIN_WAIT_S and c in self.told and self.told[c][0] is not None]
+        router = [abs(self.told[c][0] - self.waited[c]) / self.waited[c] for c in judged]
+        pace = [abs(self.told[c][1] - self.waited[c]) / self.waited[c] for c in judged]
+        return router, pace
+
+
+async def traffic(bootstrap: str, rate: float, duration: float, crew: Proc, agents: int) -> Run:
+    run = Run()
+    producer = make_producer(bootstrap)
+    await producer.start()
+    routing = await tail(bootstrap, topics.ROUTING)
+    prefix = f"ewt-{run.id}-"
+
+    async def read() -> None:
+        while True:
+            for records in (await routing.getmany(timeout_ms=200, max_records=1000)).values():
+                for r in records:
+                    if not r.key or not r.key.decode().startswith(prefix):
+                        continue
+                    event = decode(r.key, r.value, r.headers)
+                    if event.type == event_type("contact.queued"):
+                        run.queued(event.data.contact_id, event.data.estimated_wait_s)
+                    elif event.type == event_type("contact.assigned"):
+                        run.assigned(event.data.contact_id, event.data.wait_ms)
+
+    reader = asyncio.create_task(read())
+    numbers, started = itertools.count(), time.monotonic()
+    phase = 0
+    while (elapsed := time.monotonic() - started) < duration:
+        if phase == 0 and elapsed > duration / 3:
+            crew.send(f"away {agents // 4}")  # agents leave: staffing drops mid-queue
+            phase = 1
+        elif phase == 1 and elapsed > 2 * duration / 3:
+            crew.send("free")  # and come back
+            phase = 2
+        cid = f"{prefix}{next(numbers)}"
+        tier = "premium" if random.random() < 0.2 else "basic"
+        data = ContactCreated(id=cid, channel="voice", intent="general", tier=tier,
+                              customer=Customer(id=f"cust-{cid}", address="x"))
+        key, value, headers = encode(new_event(event_type("contact.created"), data, source="bench-ewt", key=cid))
+        await producer.send(topics.CONTACTS, value=value, key=key, headers=headers)
+        run.order.append(cid)
+        await asyncio.sleep(random.expovariate(rate))
+    drain = time.monotonic() + 120  # the queue empties: every wait is known
+    while run.waiting and time.monotonic() < drain:
+        await asyncio.sleep(0.5)
+    reader.cancel()
+    await routing.stop()
+    await producer.stop()
+    return run
+
+
+def pct(values: list[float], p: float) -> float:
+    s = sorted(values)
+    return round(100 * s[min(len(s) - 1, int(p / 100 * len(s)))], 1) if s else float("nan")
+
+
+def level(load: float, args, env: dict, redis: RedisNodes, logs: Path) -> dict:
+    redis.flushdb()
+    env = {**env, "OMNIROUTE_ADMIN_TOKEN": ADMIN, "OMNIROUTE_ROUTER_GROUP": f"bench-ewt-{uuid.uuid4().hex[:8]}",
+           "OMNIROUTE_OFFSET_RESET": "latest", "OMNIROUTE_LOG_LEVEL": "WARNING"}
+    port = free_port()
+    router = start_router(env, port, logs, Path(args.router_root))
+    crew = Proc(sys.executable, "bench/e2e_agents.py", "--router", f"http://127.0.0.1:{port}",
+                "--admin-token", ADMIN, "--agents", str(args.agents), "--hold", str(args.hold),
+                "--prefix", f"ewt{uuid.uuid4().hex[:4]}", env=env, log=logs / "agents.log")
+    try:
+        crew.expect("ready")
+        rate = load * args.agents / args.hold  # a voice agent takes one call at a time
+        run = asyncio.run(traffic(env["OMNIROUTE_KAFKA_BOOTSTRAP"], rate, args.duration, crew, args.agents))
+        crew.send("stop")
+        crew.expect("done", 60)
+    finally:
+        crew.stop()
+        router.terminate()
+        router.wait(20)
+    router_err, pace_err = run.errors()
+    waits = [w for w in run.waited.values() if w >= MIN_WAIT_S]
+    return {"load": load, "rate_per_s": round(rate, 2), "contacts": len(run.order), "judged": len(router_err),
+            "mean_wait_s": round(statistics.mean(waits), 1) if waits else None,
+            "router_median_ape": pct(router_err, 50), "router_p90_ape": pct(router_err, 90),
+            "pace_median_ape": pct(pace_err, 50), "pace_p90_ape": pct(pace_err, 90),
+            "unassigned": len(run.waiting)}
+
+
+def main() -> int:
+    p = argparse.ArgumentParser()
+    p.add_argument("--agents", type=int, default=8)
+    p.add_argument("--hold", type=float, default=3.0, help="mean handle time, s (exponential)")
+    p.add_argument("--loads", default="0.85,1.0,1.15", help="offered traffic over the agents' capacity")
+    p.add_argument("--duration", type=float, default=40.0, help="seconds of arrivals per load")
+    p.add_argument("--router-root", default=str(Path(__file__).resolve().parent.parent),
+                   help="the source tree the router runs from (a worktree of another commit)")
+    args = p.parse_args()
+    env = dict(os.environ)
+    redis = RedisNodes(env["OMNIROUTE_REDIS_URL"])
+    logs = Path(tempfile.mkdtemp(prefix="bench-ewt-"))
+    print(f"agents {args.agents}, mean handle {args.hold} s, {args.duration:.0f} s of arrivals per load, "
+          f"a quarter of the agents away in the middle third; waits under {MIN_WAIT_S:.0f} s not judged")
+    print(f"{'load':>5} {'rate/s':>7} {'contacts':>8} {'judged':>6} {'mean wait':>9}   "
+          f"{'router APE p50':>14} {'p90':>6}   {'pace APE p50':>12} {'p90':>6}")
+    for load in (float(x) for x in args.loads.split(",")):
+        r = level(load, args, env, redis, logs)
+        print(f"{r['load']:>5} {r['rate_per_s']:>7} {r['contacts']:>8} {r['judged']:>6} {str(r['mean_wait_s']) + ' s':>9}   "
+              f"{str(r['router_median_ape']) + ' %':>14} {str(r['router_p90_ape']) + ' %':>6}   "
+              f"{str(r['pace_median_ape']) + ' %':>12} {str(r['pace_p90_ape']) + ' %':>6}"
+              + (f"   ({r['unassigned']} never assigned)" if r["unassigned"] else ""), flush=True)
+        print("  " + json.dumps(r), flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
