@@ -75,14 +75,18 @@ endif
 
 BENCH_STATE := .omniroute/bench-infra
 
+# $(call on_infra,STATE_DIR,COMMAND): COMMAND on a Kafka + Redis of its own (their state
+# in STATE_DIR), taken down afterwards whatever COMMAND returned; its status is the recipe's.
+define on_infra
+	$(PY) deploy/local/infra.py --state-dir $(1) up
+	set -a; . $(1)/infra.env; set +a; $(2); rc=$$?; $(PY) deploy/local/infra.py --state-dir $(1) down; exit $$rc
+endef
+
 bench: bench-routing bench-channels
 
 # Chat, voice and email latency through the real stack, on a Kafka + Redis of their own.
 bench-channels: install
-	$(PY) deploy/local/infra.py --state-dir $(BENCH_STATE) up
-	set -a; . $(BENCH_STATE)/infra.env; set +a; \
-	  $(PY) bench/chat.py && $(PY) bench/voice_calls.py && $(PY) bench/email_intake.py; \
-	  rc=$$?; $(PY) deploy/local/infra.py --state-dir $(BENCH_STATE) down; exit $$rc
+	$(call on_infra,$(BENCH_STATE),$(PY) bench/chat.py && $(PY) bench/voice_calls.py && $(PY) bench/email_intake.py)
 
 bench-routing: install
 	$(PY) bench/routing.py
@@ -93,28 +97,19 @@ bench-routing: install
 BENCH_E2E_STATE := .omniroute/bench-e2e-infra
 BENCH_ARGS ?=
 bench-e2e: install
-	$(PY) deploy/local/infra.py --state-dir $(BENCH_E2E_STATE) up
-	set -a; . $(BENCH_E2E_STATE)/infra.env; set +a; \
-	  $(PY) bench/e2e.py $(BENCH_ARGS); \
-	  rc=$$?; $(PY) deploy/local/infra.py --state-dir $(BENCH_E2E_STATE) down; exit $$rc
+	$(call on_infra,$(BENCH_E2E_STATE),$(PY) bench/e2e.py $(BENCH_ARGS))
 
 # How right the estimated wait is: the router's estimate against position x pace, per
 # load, through the real router with simulated agents (bench/ewt.py; EWT_ARGS=...).
 EWT_ARGS ?=
 bench-ewt: install
-	$(PY) deploy/local/infra.py --state-dir $(BENCH_E2E_STATE) up
-	set -a; . $(BENCH_E2E_STATE)/infra.env; set +a; \
-	  $(PY) bench/ewt.py $(EWT_ARGS); \
-	  rc=$$?; $(PY) deploy/local/infra.py --state-dir $(BENCH_E2E_STATE) down; exit $$rc
+	$(call on_infra,$(BENCH_E2E_STATE),$(PY) bench/ewt.py $(EWT_ARGS))
 
 # The same with 1, 2 and 3 router replicas, on one Redis and on a 3-primary Redis Cluster
 # (started by the script), three routing domains; SCALE_ARGS e.g. --replicas 1,3 --rate 40.
 SCALE_ARGS ?=
 bench-scale: install
-	$(PY) deploy/local/infra.py --state-dir $(BENCH_E2E_STATE) up
-	set -a; . $(BENCH_E2E_STATE)/infra.env; set +a; \
-	  $(PY) bench/scale_out.py $(SCALE_ARGS); \
-	  rc=$$?; $(PY) deploy/local/infra.py --state-dir $(BENCH_E2E_STATE) down; exit $$rc
+	$(call on_infra,$(BENCH_E2E_STATE),$(PY) bench/scale_out.py $(SCALE_ARGS))
 
 # Router replicas under load through kill -9s, pauses and Kafka/Redis restarts, judged by
 # the invariant checker (the fault suite in `make test` is the short version).
