@@ -62,7 +62,3 @@ class KnowledgeBase:
         """The best `k` articles of the queue for `text`, best first (none: nothing fits)."""
         index = self._indexes.get(queue)
         return index.search(text, k, min_score) if index and text.strip() else []
-
-    def article(self, queue: str, article_id: str) -> Article | None:
-        index = self._indexes.get(queue)
-        return next((a for a in index.articles if a.id == article_id), None) if index else None

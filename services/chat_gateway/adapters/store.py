@@ -43,14 +43,15 @@ class ChatStore:
         raw = await self.redis.hgetall(_conv(cid))
         return {k.decode(): v.decode() for k, v in raw.items()} or None
 
-    async def queued_in(self, cids: list[str], queue: str) -> list[str]:
-        """Those of `cids` waiting in `queue`, in one round trip."""
+    async def queued_in(self, cids: list[str], queue: str) -> dict[str, str]:
+        """Those of `cids` waiting in `queue`, each with the router's time per place ("":
+        none), in one round trip."""
         async with self.redis.pipeline(transaction=False) as p:
             for cid in cids:
-                p.hmget(_conv(cid), "state", "queue")
+                p.hmget(_conv(cid), "state", "queue", "per_place_ms")
             rows = await p.execute()
-        return [cid for cid, (state, q) in zip(cids, rows, strict=True)
-                if state == b"queued" and q == queue.encode()]
+        return {cid: (per or b"").decode() for cid, (state, q, per) in zip(cids, rows, strict=True)
+                if state == b"queued" and q == queue.encode()}
 
     async def update(self, cid: str, sequence: str | None = None, **fields: str) -> bool:
         """Only conversations this gateway started, and only with news newer than the last

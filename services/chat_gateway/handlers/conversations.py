@@ -66,7 +66,7 @@ async def state_frame(deps: ChatDeps, cid: str, conv: dict) -> dict:
     if state == "ended":
         return ended_frame(conv.get("end_reason", ""), surveyed=bool(conv.get("surveyed")))
     if conv.get("queue"):
-        return await queue_frame(deps, cid, conv["queue"])
+        return await queue_frame(deps, cid, conv["queue"], conv.get("per_place_ms", ""))
     return {"type": "queued", "position": None, "estimated_wait_s": None}
 
 

@@ -13,16 +13,15 @@ from ..domain.chat import estimated_wait_s
 from .deps import ChatDeps
 
 
-async def queue_frame(deps: ChatDeps, cid: str, queue: str, conv: dict | None = None) -> dict:
+async def queue_frame(deps: ChatDeps, cid: str, queue: str, per_place_ms: str) -> dict:
     """The customer's place among the queue's chats in the router's order, and the wait it
     means: the router's time per place when it gave one, else the queue's answer pace."""
     position = await deps.store.position(cid, queue)
     if position is None:
         return {"type": "queued", "position": None, "estimated_wait_s": None}
-    conv = conv if conv is not None else await deps.store.get(cid) or {}
-    if conv.get("per_place_ms"):
+    if per_place_ms:
         return {"type": "queued", "position": position,
-                "estimated_wait_s": round(position * float(conv["per_place_ms"]) / 1000)}
+                "estimated_wait_s": round(position * float(per_place_ms) / 1000)}
     pace = await deps.store.pace(queue)
     return {"type": "queued", "position": position,
             "estimated_wait_s": estimated_wait_s(position, pace, deps.settings.chat_default_wait_s)}
@@ -30,8 +29,8 @@ async def queue_frame(deps: ChatDeps, cid: str, queue: str, conv: dict | None = 
 
 async def notify_queue(deps: ChatDeps, queue: str) -> None:
     """Positions move for everyone behind a contact that left the queue."""
-    for cid in await deps.store.queued_in(deps.hub.owners(), queue):
-        await deps.hub.send(cid, await queue_frame(deps, cid, queue))
+    for cid, per_place_ms in (await deps.store.queued_in(deps.hub.owners(), queue)).items():
+        await deps.hub.send(cid, await queue_frame(deps, cid, queue, per_place_ms))
 
 
 async def contact_queued(env: Envelope, deps: ChatDeps) -> None:
