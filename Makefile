@@ -7,10 +7,10 @@ PYTEST_ARGS ?=
 # accepts (the services default to production). Override: make up OMNIROUTE_ENV=production.
 export OMNIROUTE_ENV ?= dev
 
-.PHONY: help install constraints test infra-up infra-down up down bench bench-routing bench-channels bench-e2e bench-scale compose-check chaos test-cluster
+.PHONY: help install constraints test infra-up infra-down up down bench bench-routing bench-channels bench-e2e bench-ewt bench-outcome bench-scale compose-check chaos test-cluster
 
 help:
-	@echo "make install | test [PYTEST_ARGS=...] | test-cluster | up | down | infra-up | infra-down | bench | bench-e2e [BENCH_ARGS=...] | bench-ewt [EWT_ARGS=...] | bench-scale [SCALE_ARGS=...] | chaos [CHAOS_ARGS=...] | compose-check | constraints"
+	@echo "make install | test [PYTEST_ARGS=...] | test-cluster | up | down | infra-up | infra-down | bench | bench-e2e [BENCH_ARGS=...] | bench-ewt [EWT_ARGS=...] | bench-outcome [OUTCOME_ARGS=...] | bench-scale [SCALE_ARGS=...] | chaos [CHAOS_ARGS=...] | compose-check | constraints"
 
 # A stamp file, so `make test` reinstalls only when the dependency pins change.
 install: $(VENV)/.installed
@@ -104,6 +104,12 @@ bench-e2e: install
 EWT_ARGS ?=
 bench-ewt: install
 	$(call on_infra,$(BENCH_E2E_STATE),$(PY) bench/ewt.py $(EWT_ARGS))
+
+# Routing that learns: best_outcome against longest_idle on the same simulated center
+# and arrivals, through the real router (bench/best_outcome.py; OUTCOME_ARGS=...).
+OUTCOME_ARGS ?=
+bench-outcome: install
+	$(call on_infra,$(BENCH_E2E_STATE),$(PY) bench/best_outcome.py $(OUTCOME_ARGS))
 
 # The same with 1, 2 and 3 router replicas, on one Redis and on a 3-primary Redis Cluster
 # (started by the script), three routing domains; SCALE_ARGS e.g. --replicas 1,3 --rate 40.

@@ -6,6 +6,11 @@ completes the contact after an exponentially distributed hold time.
 With several routers (replicas) or routing domains, agent i uses router i mod R and
 belongs to domain i mod D.
 
+With `--truths FILE` (bench/best_outcome.py) each agent has a hidden true CSAT and mean
+handle time per intent ({agent id: {intent: [csat, handle_s]}}): it holds a contact for
+that intent's handle time, and the customer answers the survey (the router's survey
+page, a link signed with OMNIROUTE_SURVEY_SECRET) with a score drawn around that CSAT.
+
 Reads commands on stdin (`free`: every agent becomes available; `away N`: the first N
 go not_ready; `stop`: print the totals as one JSON line and exit) and prints `ready` once every agent is signed in.
 
@@ -22,9 +27,14 @@ import resource
 import sys
 import time
 from collections import Counter
+from pathlib import Path
 
 import httpx
 import websockets
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from shared.survey import survey_token  # noqa: E402
 
 HEARTBEAT_S = 10.0
 SKILLS = {"support": 3, "billing": 3}
@@ -41,6 +51,7 @@ class Agents:
         self.counts: Counter = Counter()
         self.tasks: set[asyncio.Task] = set()
         self.gate = asyncio.Semaphore(args.connections)
+        self.truths: dict[str, dict[str, list[float]]] = json.load(open(args.truths)) if args.truths else {}
 
     async def call(self, method: str, path: str, headers: dict, agent_id: str, **kw) -> httpx.Response | None:
         http = self.http[self.home[agent_id] % len(self.http)]
@@ -50,7 +61,7 @@ class Agents:
             except httpx.HTTPError as exc:
                 self.counts[f"http_error:{type(exc).__name__}"] += 1
                 return None
-        self.counts[f"{method} {path.split('/')[2]} {r.status_code}"] += 1
+        self.counts[f"{method} {path.split('/')[2 if path.startswith('/v1/') else 1]} {r.status_code}"] += 1
         return r
 
     async def create(self, agent_id: str, i: int) -> None:
@@ -101,9 +112,19 @@ class Agents:
         r = await self.call("POST", f"/v1/offers/{offer['offer_id']}/accept", auth, agent_id)
         if r is None or r.status_code != 200:
             return
-        await asyncio.sleep(random.expovariate(1 / self.args.hold) if self.args.hold > 0 else 0)
+        intent = (offer.get("contact") or {}).get("intent", "general")
+        csat, hold = self.truths.get(agent_id, {}).get(intent, (None, self.args.hold))
+        await asyncio.sleep(random.expovariate(1 / hold) if hold > 0 else 0)
         await self.call("POST", f"/v1/contacts/{offer['contact_id']}/complete", auth, agent_id,
                         json={"disposition": "bench"})
+        if csat is not None and random.random() < self.args.survey_rate:
+            await self.survey(agent_id, offer["contact_id"], csat)
+
+    async def survey(self, agent_id: str, contact_id: str, csat: float) -> None:
+        """The customer answers: a score around the agent's true CSAT for the intent."""
+        score = min(5, max(1, round(random.gauss(csat, 0.7))))
+        token = survey_token(self.args.survey_secret, contact_id, self.domains[self.home[agent_id] % len(self.domains)])
+        await self.call("POST", f"/survey/{contact_id}", {}, agent_id, json={"t": token, "score": score})
 
     def _spawn(self, coro) -> None:
         task = asyncio.create_task(coro)
@@ -174,4 +195,7 @@ if __name__ == "__main__":
     p.add_argument("--prefix", default="ag")
     p.add_argument("--connections", type=int, default=50, help="HTTP connections to the router")
     p.add_argument("--not-ready", action="store_true", help="sign in not_ready (the burst scenario)")
+    p.add_argument("--truths", help="JSON: each agent's true CSAT and handle time per intent")
+    p.add_argument("--survey-rate", type=float, default=1.0, help="share of customers answering the survey")
+    p.add_argument("--survey-secret", default="dev-survey-secret", help="OMNIROUTE_SURVEY_SECRET of the router")
     asyncio.run(main(p.parse_args()))

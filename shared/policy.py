@@ -18,7 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from shared.events import DEFAULT_DOMAIN, ChannelName, DomainName, KeyId, Level, Slug
 from shared.hours import Schedule
 
-Strategy = Literal["longest_idle", "most_skilled", "least_occupied", "round_robin"]
+Strategy = Literal["longest_idle", "most_skilled", "least_occupied", "round_robin", "best_outcome"]
 
 
 class Strict(BaseModel):
@@ -53,6 +53,19 @@ class Sla(Strict):
     percent: float = Field(default=80, gt=0, le=100)
 
 
+class Learning(Strict):
+    """How a `best_outcome` queue learns who serves each intent best (docs/routing.md)."""
+    prior_csat: float = Field(default=4.0, ge=1, le=5, description="CSAT expected of an agent with no surveys yet")
+    prior_surveys: float = Field(default=3, gt=0, description="How many surveys that expectation is worth")
+    handle_weight: float = Field(default=0.5, ge=0, description=(
+        "CSAT points that one more queue-average handle time costs (0: CSAT alone)"))
+    max_hold_s: float = Field(default=10, ge=0, description=(
+        "Longest a contact waits for a better, busy agent while another is free (0: never waits)"))
+    hold_margin: float = Field(default=0.5, gt=0, description=(
+        "How much better (CSAT points) a busy agent must be expected to do for a contact to wait for them"))
+    candidates: int = Field(default=10, ge=1, le=50, description="Free agents weighed per decision (longest idle first)")
+
+
 class Article(Strict):
     """A self-service answer offered before a contact reaches the queue."""
     id: Slug
@@ -76,6 +89,7 @@ class Queue(Strict):
     schedule: Slug | None = Field(default=None, description="Its hours of operation (schedules); none: always open")
     knowledge: list[Article] = Field(default_factory=list, max_length=500, description=(
         "Self-service articles shown before a chat is queued and in the email acknowledgement"))
+    learning: Learning = Field(default_factory=Learning, description="The best_outcome strategy's settings")
 
     @model_validator(mode="after")
     def _last_step_open_ended(self) -> Queue:
@@ -243,7 +257,14 @@ def _compile_queue(q: Queue) -> dict:
         "overflow_queue": q.overflow_queue or "",
         "overflow_action": q.overflow_action or "",
         "supervisors": q.supervisors,
+        **({"learning": _compile_learning(q.learning)} if q.strategy == "best_outcome" else {}),
     }
+
+
+def _compile_learning(learning: Learning) -> dict:
+    return {"prior_csat": learning.prior_csat, "prior_n": learning.prior_surveys,
+            "handle_weight": learning.handle_weight, "max_hold_ms": _ms(learning.max_hold_s),
+            "hold_margin": learning.hold_margin, "candidates": learning.candidates}
 
 
 def qualifications(policy: Policy, skills: dict[str, int]) -> list[dict]:

@@ -37,6 +37,8 @@ TEMPLATES: dict[str, str] = {
     "customer_agent": "custagent:{id}",  # a returning customer's last agent, across channels
     "customer_history": "history:{id}",  # a customer's recent contact ids by time (ids may hold ":")
     "seen": "seen:{source}:{id}",  # event dedupe marker
+    "outcome": "outcome:{id}",  # an agent's surveys and handle time per intent and channel (expires)
+    "leaders": "leaders:{q}:{intent}:{ch}",  # agents by expected outcome, best_outcome queues (expires)
     "handle_time": "aht:{q}:{ch}",  # the queue and channel's recent handle time (EWMA, ms; expires)
     "webhook": "webhook:{id}",  # a webhook subscription (JSON); deleted with it
     "webhook_log": "webhook:{id}:log",  # its latest deliveries, newest first (capped)

@@ -26,7 +26,7 @@ from . import keys
 SCRIPTS = (
     "enqueue_contact", "upsert_agent", "set_agent_state", "accept_offer",
     "decline_offer", "complete_contact", "fire_timer", "end_contact", "heartbeat", "update_contact",
-    "transfer_contact",
+    "transfer_contact", "note_survey",
 )
 STANDALONE = ("install_policy", "heartbeat")  # scripts without common.lua
 HISTORY_KEEP = 50  # a customer's recent contacts the desktop shows
@@ -47,7 +47,7 @@ def script_source(name: str, dedupe_ttl_s: int = DEDUPE_TTL_S, retention_s: int 
                f"local RETENTION_S = {int(retention_s)}\nlocal HISTORY_KEEP = {HISTORY_KEEP}\n")
     if name in STANDALONE:  # need only the key names
         return prelude + _lua(name)
-    return prelude + _lua("common") + "\n" + _lua(name)
+    return prelude + _lua("common") + "\n" + _lua("learning") + "\n" + _lua(name)
 
 
 def token_hash(token: str) -> str:
@@ -153,6 +153,22 @@ class RoutingStore:
 
     async def transfer_contact(self, contact_id: str, agent_id: str, target: dict) -> str:
         return await self._run("transfer_contact", contact_id, agent_id, json.dumps(target))
+
+    async def note_survey(self, dedupe_key: str, contact_id: str, score: int) -> str:
+        return await self._run("note_survey", dedupe_key, contact_id, score)
+
+    async def outcomes(self, agent_id: str) -> dict[str, dict[str, float]]:
+        """What a best_outcome queue has learnt of an agent: per `<intent>|<channel>`,
+        surveys, their mean CSAT, contacts completed and mean handle time (ms)."""
+        raw = decoded(await self.redis.hgetall(self.key("outcome", agent_id))) or {}
+        learnt: dict[str, dict[str, float]] = {}
+        for field, value in raw.items():
+            name, _, pair = field.partition("|")
+            learnt.setdefault(pair, {})[name] = float(value)
+        return {pair: {"surveys": int(f.get("n", 0)),
+                       "csat": round(f["s"] / f["n"], 2) if f.get("n") else None,
+                       "completed": int(f.get("hn", 0)), "handle_ms": int(f.get("h", 0))}
+                for pair, f in sorted(learnt.items())}
 
     async def contact_trace(self, contact_id: str) -> str | None:
         """The traceparent of the event that created the contact (shared/tracing.py)."""

@@ -137,6 +137,12 @@ class ListAgentContacts(Message):
     caller: Caller
 
 
+@dataclass(frozen=True)
+class GetAgentOutcomes(Message):
+    agent_id: str
+    caller: Caller
+
+
 # -- offers and contacts -----------------------------------------------------------------
 @dataclass(frozen=True)
 class AcceptOffer(Message):

@@ -26,6 +26,7 @@ HANDLERS = {
     c.Heartbeat: agents.heartbeat,
     c.ListOffers: agents.list_offers,
     c.ListAgentContacts: agents.list_agent_contacts,
+    c.GetAgentOutcomes: agents.agent_outcomes,
     c.AcceptOffer: agents.accept_offer,
     c.DeclineOffer: agents.decline_offer,
     c.GetContact: contacts.get_contact,

@@ -104,6 +104,13 @@ async def list_agent_contacts(msg: c.ListAgentContacts, deps: RouterDeps) -> lis
     return await deps.store.agent_contacts(msg.agent_id)
 
 
+async def agent_outcomes(msg: c.GetAgentOutcomes, deps: RouterDeps) -> dict[str, dict]:
+    """What best_outcome queues have learnt of the agent, per intent and channel."""
+    require_agent(msg.caller, msg.agent_id)
+    await _existing(deps, msg.agent_id)
+    return await deps.store.outcomes(msg.agent_id)
+
+
 async def accept_offer(msg: c.AcceptOffer, deps: RouterDeps) -> str:
     agent_id = await _offer_owner(deps, msg.offer_id, msg.caller)
     with tracing.joining(await _contact_trace(deps, msg.offer_id), "router accept offer"):

@@ -14,6 +14,7 @@ from shared.events import (
     ContactUpdated,
     Customer,
     MessagePosted,
+    SurveySubmitted,
     event_type,
 )
 from shared.policy import Policy
@@ -134,6 +135,13 @@ def _offset_after(u: ContactUpdated, current: ContactRecord, policy: Policy) -> 
     return offset + (int(policy.escalation_boost_s * 1000 / policy.aging_rate) if escalated else 0)
 
 
+async def survey_submitted(env: Envelope, deps: RouterDeps) -> str:
+    """A best_outcome queue learns from the answer (the stats projector counts it too):
+    one answer per contact, whichever event carries it."""
+    s: SurveySubmitted = env.data
+    return await deps.store.note_survey(deps.store.dedupe_key("survey", s.contact_id), s.contact_id, s.score)
+
+
 async def ignore(env: Envelope, deps: RouterDeps) -> str:
     return "ignored"
 
@@ -142,6 +150,7 @@ EVENT_HANDLERS = {
     event_type("contact.created"): contact_created,
     event_type("contact.ended"): contact_ended,
     event_type("contact.updated"): contact_updated,
+    event_type("survey.submitted"): survey_submitted,
 }
 
 

@@ -284,6 +284,16 @@ local function note_transfer(c, from_agent, kind, q, to_agent, note, reason, war
     note = note or '', warm = warm or false})
 end
 
+-- Each queue and channel's recent handle time (EWMA, kept by the completing transition).
+local HANDLE_ALPHA, HANDLE_DEFAULT_MS, HANDLE_TTL_S = 0.1, 180000, 7 * 86400
+local function queue_handle_ms(q, ch)
+  return tonumber(redis.call('HGET', k_handle_time(q, ch), 'ms') or '') or HANDLE_DEFAULT_MS
+end
+
+-- The best_outcome strategy (learning.lua, appended after this file): which free agent
+-- a contact goes to, and whether a freed agent must leave a contact held for a better one.
+local push_best, held_from
+
 -- When only agents who declined a contact could take it, they get it again after a
 -- pause (retry timer) rather than never; NX keeps the first due time.
 local function arm_reoffer(cid)
@@ -299,6 +309,7 @@ local function push_contact(c, allow_declined)
     if a and can_take(a, c.channel) and not declined_by(c.id, a.id) then return offer_contact(c, a) end
     return nil
   end
+  if POLICY.queues[c.queue].strategy == 'best_outcome' then return push_best(c, allow_declined) end
   local ids = redis.call('ZRANGE', k_pool(c.queue, c.step, c.channel), 0, 9)
   local decliner = nil
   for _, aid in ipairs(ids) do
@@ -337,13 +348,15 @@ local function best_waiting(a)
       for _, ch in ipairs(qp.channels) do
         if can_take(a, ch) then
           local head = redis.call('ZRANGE', k_wait(qual.q, qual.s, ch), 0, 9, 'WITHSCORES')
+          local learns = qp.strategy == 'best_outcome'
           for i = 1, #head, 2 do
             local score = tonumber(head[i + 1])
-            if not declined_by(head[i], a.id) then
+            local held = learns and held_from(head[i], qual.q, ch, a)  -- left for a better agent, for now
+            if not held and not declined_by(head[i], a.id) then
               if not best_score or score < best_score then best_id, best_score = head[i], score end
               break
             end
-            declined = declined or head[i]
+            if not held then declined = declined or head[i] end
           end
         end
       end
@@ -399,7 +412,6 @@ end
 -- in the real priority order (every step's waiting set of its queue and channel, by
 -- score), served by the agents staffed for its step, each contact taking the queue's
 -- recent handle time. A few reads, none growing with the queue.
-local HANDLE_ALPHA, HANDLE_DEFAULT_MS, HANDLE_TTL_S = 0.1, 180000, 7 * 86400
 local function estimate(q, s, ch, score)
   local ahead = 0
   for step = 0, POLICY.queues[q].steps - 1 do
@@ -407,7 +419,7 @@ local function estimate(q, s, ch, score)
   end
   local staffed = redis.call('SCARD', k_staff(q, s, ch))
   if staffed == 0 then return ahead + 1, nil end
-  local handle = tonumber(redis.call('HGET', k_handle_time(q, ch), 'ms') or '') or HANDLE_DEFAULT_MS
+  local handle = queue_handle_ms(q, ch)
   local cost = (POLICY.channels[ch] and POLICY.channels[ch].cost) or 100
   local slots = staffed * math.max(1, math.floor(100 / cost))  -- contacts served at once
   return ahead + 1, math.floor((ahead + 1) * handle / slots / 100) / 10

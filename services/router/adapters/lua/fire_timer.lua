@@ -1,6 +1,7 @@
 -- ARGV: now, member. Fires a due timer; re-checks state so firing twice is harmless.
 -- Members: offer:<id> | presence:<agent> | wrapup:<agent> | step:<contact>:<step> |
---          maxwait:<contact> | pref:<contact> | retry:<contact> | open:<contact>
+--          maxwait:<contact> | pref:<contact> | retry:<contact> | open:<contact> |
+--          hold:<contact> (best_outcome: the wait for a better agent ran out)
 local member = ARGV[2]
 local due = redis.call('ZSCORE', K_TIMERS, member)
 if not due or tonumber(due) > NOW then return 'not_due' end
@@ -97,6 +98,12 @@ if kind == 'pref' then
   if c.pref == '' then return 'stale' end
   unprefer(c)
   if c.state == 'queued' then push_contact(c) end
+  return 'released'
+end
+
+if kind == 'hold' then
+  if c.state ~= 'queued' then return 'stale' end
+  push_contact(c)
   return 'released'
 end
 

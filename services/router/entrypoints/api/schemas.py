@@ -102,6 +102,17 @@ class ContactView(BaseModel):
     contact: dict[str, Any] = Field(description="contact.created's data, with the gateways' later metadata")
 
 
+class AgentOutcome(BaseModel):
+    """What best_outcome queues have learnt of an agent on one intent and channel."""
+
+    intent: str
+    channel: str
+    surveys: int = Field(description="survey answers counted (the latest 100 at most)")
+    csat: float | None = Field(description="their mean score, 1-5 (none before the first)")
+    completed: int
+    handle_ms: int = Field(description="recent mean handle time")
+
+
 class OfferView(BaseModel):
     """A pending offer's record (stored fields, as text)."""
 

@@ -11,6 +11,7 @@ from ..deps import AdminDep, BusDep, CallerDep
 from ..schemas import (
     AgentCreate,
     AgentCreated,
+    AgentOutcome,
     AgentProfile,
     AgentView,
     OfferView,
@@ -70,6 +71,13 @@ async def heartbeat(agent_id: str, bus: BusDep, who: CallerDep) -> Outcome:
 @api.get("/{agent_id}/offers")
 async def pending_offers(agent_id: str, bus: BusDep, who: CallerDep) -> list[OfferView]:
     return [OfferView.model_validate(o.view()) for o in await bus.handle(c.ListOffers(agent_id, who))]
+
+
+@api.get("/{agent_id}/outcomes")
+async def outcomes(agent_id: str, bus: BusDep, who: CallerDep) -> list[AgentOutcome]:
+    """What best_outcome queues have learnt of the agent: surveys and handle time per intent."""
+    learnt = await bus.handle(c.GetAgentOutcomes(agent_id, who))
+    return [AgentOutcome(intent=pair.split("|")[0], channel=pair.split("|")[1], **f) for pair, f in learnt.items()]
 
 
 @api.get("/{agent_id}/contacts")
