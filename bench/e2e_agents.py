@@ -51,7 +51,7 @@ class Agents:
         self.counts: Counter = Counter()
         self.tasks: set[asyncio.Task] = set()
         self.gate = asyncio.Semaphore(args.connections)
-        self.truths: dict[str, dict[str, list[float]]] = json.load(open(args.truths)) if args.truths else {}
+        self.truths: dict[str, dict[str, list[float]]] = json.loads(Path(args.truths).read_text()) if args.truths else {}
 
     async def call(self, method: str, path: str, headers: dict, agent_id: str, **kw) -> httpx.Response | None:
         http = self.http[self.home[agent_id] % len(self.http)]

@@ -45,6 +45,10 @@ POLICY = Policy.model_validate({
               "max_waiting": 3, "overflow_queue": "a", "steps": [{"skills": [{"skill": "y"}]}]},
         "care": {"channels": ["chat"], "strategy": "most_skilled", "preferred_agent_s": 0,
                  "steps": [{"skills": [{"skill": "care"}]}]},
+        # learns from surveys and handle times; a contact may wait up to 10 s for a better agent
+        "learn": {"channels": ["chat", "voice"], "strategy": "best_outcome", "preferred_agent_s": 0,
+                  "learning": {"max_hold_s": 10, "hold_margin": 0.5, "prior_surveys": 1},
+                  "steps": [{"skills": [{"skill": "x", "min_level": 2}]}]},
     },
     "routes": [{"intent": "complaint", "queue": "care"}],
 })
@@ -56,16 +60,18 @@ agents_st = st.lists(st.fixed_dictionaries({
     "channels": st.lists(st.sampled_from(["voice", "email"]), max_size=2, unique=True).map(lambda c: ["chat", *c]),
     "capacity": st.sampled_from([34, 68, 100]),  # one, two or three chats
 }), min_size=1, max_size=3)
-arrive = st.tuples(st.just("arrive"), st.sampled_from(["a", "b", "care"]),
+arrive = st.tuples(st.just("arrive"), st.sampled_from(["a", "b", "care", "learn", "learn"]),
                    st.sampled_from(["chat", "chat", "email", "voice"]), st.sampled_from(["basic", "enhanced", "premium"]))
 accept = st.tuples(st.just("accept"), st.integers(0, 9))
 complete = st.tuples(st.just("complete"), st.integers(0, 9))
+survey = st.tuples(st.just("survey"), st.integers(0, 20), st.sampled_from([1, 5]))
 tick = st.tuples(st.just("tick"), st.sampled_from([1, 1_000, 3_000, 5_000, 10_000, 20_000, 35_000]))
 burst = st.tuples(st.just("burst"), st.lists(arrive, min_size=2, max_size=5))
 ops_st = st.lists(st.one_of(
     arrive, arrive, burst, burst, accept, st.just(("accept_all",)), complete, complete, tick, tick,
     st.tuples(st.just("state"), st.integers(0, 3), st.sampled_from(["available", "available", "not_ready", "offline"])),
     st.tuples(st.just("decline"), st.integers(0, 9)),
+    survey, survey,
     st.tuples(st.just("leave"), st.integers(0, 20)),), min_size=10, max_size=50)
 
 
@@ -131,6 +137,12 @@ class Sim:
             if ids:
                 cid = ids[op[1] % len(ids)]
                 await self.state.end_contact(key("seen", "leave", cid), cid, "customer_left")
+                await self.check()
+        elif kind == "survey":  # a customer answers (best_outcome learns from it)
+            ids = sorted(self.arrivals)
+            if ids:
+                cid = ids[op[1] % len(ids)]
+                await self.state.note_survey(key("seen", "survey", cid), cid, op[2])
                 await self.check()
         elif kind == "tick":
             self.now[0] += op[1]
@@ -204,13 +216,20 @@ class Sim:
         await self.check_offer_order(agents, contacts)
         await self.check_work_conserving(agents, contacts)
 
+    def held(self, c: dict) -> bool:
+        """Waiting for a better agent (best_outcome), within its queue's guard."""
+        if not c.get("hold_bar"):
+            return False
+        return self.now[0] < int(c["qstart"]) + POLICY.queues[c["queue"]].learning.max_hold_s * 1000
+
     async def passed_over(self, aid: str, a: dict, x: dict, contacts: dict):
-        """Contacts still waiting that agent `aid` could have had instead of `x`."""
+        """Contacts still waiting that agent `aid` could have had instead of `x` (one held
+        for a better agent is left to them, within the guard)."""
         quals = {(q["q"], q["s"]) for q in json.loads(a["quals"])}
         for cid, y in contacts.items():
             if cid == x["id"] or y["state"] != "queued" or y["channel"] != x["channel"]:
                 continue
-            if (y["queue"], int(y["step"])) not in quals:
+            if (y["queue"], int(y["step"])) not in quals or self.held(y):
                 continue
             if await self.redis.sismember(key("contact_declined", cid), aid):
                 continue
@@ -239,7 +258,8 @@ class Sim:
 
     async def check_work_conserving(self, agents: dict, contacts: dict) -> None:
         """No available agent with room sits beside a contact it qualifies for (unless
-        it declined that contact: then the re-offer timer decides)."""
+        it declined that contact: then the re-offer timer decides; or the contact is held
+        for a better agent: never beyond the guard)."""
         for aid, a in agents.items():
             if a["state"] != "available":
                 continue
@@ -247,7 +267,7 @@ class Sim:
             busy = json.loads(a["busy"])
             for cid, c in contacts.items():
                 ch = c["channel"]
-                if c["state"] != "queued" or (c["queue"], int(c["step"])) not in quals:
+                if c["state"] != "queued" or (c["queue"], int(c["step"])) not in quals or self.held(c):
                     continue
                 if ch not in json.loads(a["channels"]):
                     continue
@@ -280,12 +300,22 @@ async def scenario(url: str, agent_specs: list[dict], ops: list) -> Sim:
         await redis.aclose()
 
 
+# best_outcome: ag0 answered well and is busy, so the next contact waits for ag0 beside a
+# free ag1, within the guard: ag0 frees and takes it, or the guard runs out and ag1 does.
+LEARNT = [("state", 1, "not_ready"), ("arrive", "learn", "chat", "basic"), ("accept_all",), ("complete", 0),
+          ("survey", 0, 5), ("arrive", "learn", "chat", "basic"), ("accept_all",), ("state", 1, "available"),
+          ("arrive", "learn", "chat", "basic")]
+TWO_CHATTERS = [{"skills": {"x": 5, "y": 0, "care": 0}, "channels": ["chat"], "capacity": 34}] * 2
+
+
 @settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(agent_specs=agents_st, ops=ops_st)
 @example(  # aging: a basic contact waiting 35 s is not overtaken by premium (30 s lead)
     agent_specs=[{"skills": {"x": 5, "y": 0, "care": 0}, "channels": ["chat"], "capacity": 34}],
     ops=[("arrive", "a", "chat", "basic"), ("accept_all",), ("arrive", "a", "chat", "basic"),
          ("tick", 35_000), ("arrive", "a", "chat", "premium"), ("complete", 0)])
+@example(agent_specs=TWO_CHATTERS, ops=[*LEARNT, ("tick", 3_000), ("complete", 0), ("accept_all",)])
+@example(agent_specs=TWO_CHATTERS, ops=[*LEARNT, ("tick", 5_000), ("tick", 5_000), ("accept_all",)])
 def test_routing_invariants_hold_after_every_transition(infra, agent_specs, ops):
     sim = asyncio.run(scenario(db_url(redis_url(infra), PROPERTY_DB), agent_specs, ops))
     assert sim.steps >= 0
