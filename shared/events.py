@@ -141,6 +141,8 @@ class Callback(Model):
     number: str = Field(max_length=320, description="The number to dial")
     gateway: str | None = Field(default=None, max_length=200, description="The voice gateway replica that dials it")
     attempts: int = Field(default=0, ge=0, description="Calls placed before this one")
+    campaign: Slug | None = Field(default=None, description=(
+        "An outbound campaign's call: the campaign dialler dials it and the router decides any retry"))
 
 
 class ContactAssigned(Model):
@@ -268,6 +270,29 @@ class DeflectionAccepted(Model):
     article_id: Slug
 
 
+class CampaignAttemptEnded(Model):
+    """One attempt at a campaign's target ended (the router decides what follows)."""
+    campaign_id: Slug
+    target_id: Slug
+    contact_id: Id | None = Field(default=None, description="The attempt's contact (none when it never started)")
+    channel: ChannelName
+    attempt: int = Field(ge=0, description="Attempts at this target before this one")
+    outcome: Literal["completed", "busy", "no_answer", "failed", "abandoned", "sent", "do_not_contact"]
+    retry_at_ms: int | None = Field(default=None, description="When it is tried again; none: the target is done")
+
+
+class CampaignMessageRequested(Model):
+    """An email campaign's message to one target: the email gateway sends it; a reply
+    comes back as inbound email."""
+    campaign_id: Slug
+    target_id: Slug
+    to: str = Field(max_length=320)
+    name: str = Field(default="", max_length=200)
+    subject: str = Field(max_length=300)
+    body: str = Field(max_length=20_000)
+    intent: Slug = "general"
+
+
 def event_type(noun_verb: str) -> str:
     return f"omniroute.{noun_verb}.v1"
 
@@ -295,4 +320,6 @@ EVENT_MODELS: dict[str, tuple[type[Model], str]] = {
     event_type("survey.submitted"): (SurveySubmitted, topics.CONTACTS),
     event_type("deflection.offered"): (DeflectionOffered, topics.CONTACTS),
     event_type("deflection.accepted"): (DeflectionAccepted, topics.CONTACTS),
+    event_type("campaign.attempt_ended"): (CampaignAttemptEnded, topics.ROUTING),
+    event_type("campaign.message_requested"): (CampaignMessageRequested, topics.ROUTING),
 }

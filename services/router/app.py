@@ -11,6 +11,7 @@ from .bootstrap import RoutingService, bootstrap
 from .entrypoints.api.errors import add_error_handlers
 from .entrypoints.api.routes import (
     agents,
+    campaigns,
     contacts,
     customers,
     desktop,
@@ -27,7 +28,7 @@ from .settings import RouterSettings
 def create_app(settings: RouterSettings | None = None, service: RoutingService | None = None) -> FastAPI:
     settings = settings or RouterSettings()
     app = service_app("Omniroute router", lambda: service or bootstrap(settings), settings.log_level)
-    for module in (agents, offers, contacts, customers, queues, desktop, stats, webhooks):
+    for module in (agents, offers, contacts, customers, queues, desktop, stats, webhooks, campaigns):
         app.include_router(module.api, prefix="/v1")
     app.include_router(desktop.pages)
     app.include_router(sso.pages)  # /auth: single sign-on

@@ -34,6 +34,7 @@ from .entrypoints import consumers
 from .entrypoints.policy_watch import policy_watch
 from .entrypoints.relay import outbox_relay
 from .entrypoints.stats_report import report_loop
+from .entrypoints.campaign_pacer import campaign_pacer
 from .entrypoints.timers import timer_loop
 from .entrypoints.webhooks import WebhookDispatcher
 from .handlers import HANDLERS
@@ -184,5 +185,6 @@ def _add_entrances(service: RoutingService, s: RouterSettings, producer: AIOKafk
         own = bus.within(domain)
         service.loops += [
             outbox_relay(own), timer_loop(own, s.timer_interval_ms), policy_watch(own, s.policy_poll_ms),
+            campaign_pacer(own, s.campaign_tick_ms),
             report_loop(own, s.stats_interval_ms, lagging if own is bus else {}),
         ]

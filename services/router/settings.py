@@ -24,6 +24,8 @@ class RouterSettings(CommonSettings):
     # Distinct per replica: names this replica in the outbox relay consumer group.
     instance: str = Field(default_factory=lambda: f"{socket.gethostname()}-{os.getpid()}")
     timer_interval_ms: int = 200
+    # How often each replica's campaign pacer looks for targets to start.
+    campaign_tick_ms: int = Field(default=500, gt=0)
     # An agent silent for this long goes offline and their pending offers are re-queued.
     presence_timeout_ms: int = 30_000
     # How often each replica checks for a new routing policy (Redis version, policy file).

@@ -40,6 +40,9 @@ TEMPLATES: dict[str, str] = {
     "outcome": "outcome:{id}",  # an agent's surveys and handle time per intent and channel (expires)
     "leaders": "leaders:{q}:{intent}:{ch}",  # agents by expected outcome, best_outcome queues (expires)
     "handle_time": "aht:{q}:{ch}",  # the queue and channel's recent handle time (EWMA, ms; expires)
+    "campaign": "campaign:{id}",  # its spec, state and counters (expires after it finishes)
+    "campaign_targets": "campaign:{id}:targets",  # target id -> its address, attempts, status
+    "campaign_due": "campaign:{id}:due",  # targets to try, by when (ms)
     "webhook": "webhook:{id}",  # a webhook subscription (JSON); deleted with it
     "webhook_log": "webhook:{id}:log",  # its latest deliveries, newest first (capped)
     "webhook_sent": "webhook:{id}:sent:{event}",  # an event it took (drops a redelivery; a day)
@@ -59,6 +62,9 @@ CONSTANTS: dict[str, str] = {
     "policy_version": "policy:version",
     "waiting": "waiting",  # hash queue -> contacts in its waiting sets
     "webhooks": "webhooks",  # ids of the domain's webhook subscriptions
+    "campaigns": "campaigns",  # ids of the running campaigns (the pacer's work)
+    "campaign_index": "campaign:index",  # every campaign id by creation (expired ones dropped when listed)
+    "dnc": "dnc",  # do-not-contact numbers and addresses
 }
 PREFIXES: dict[str, str] = {"pool_prefix": "pool:"}  # not keys: the start of a family of them
 PARAM = re.compile(r"\{(\w+)\}")

@@ -26,7 +26,7 @@ from . import keys
 SCRIPTS = (
     "enqueue_contact", "upsert_agent", "set_agent_state", "accept_offer",
     "decline_offer", "complete_contact", "fire_timer", "end_contact", "heartbeat", "update_contact",
-    "transfer_contact", "note_survey",
+    "transfer_contact", "note_survey", "create_campaign", "release_campaign", "set_campaign_state",
 )
 STANDALONE = ("install_policy", "heartbeat")  # scripts without common.lua
 HISTORY_KEEP = 50  # a customer's recent contacts the desktop shows
@@ -47,7 +47,7 @@ def script_source(name: str, dedupe_ttl_s: int = DEDUPE_TTL_S, retention_s: int 
                f"local RETENTION_S = {int(retention_s)}\nlocal HISTORY_KEEP = {HISTORY_KEEP}\n")
     if name in STANDALONE:  # need only the key names
         return prelude + _lua(name)
-    return prelude + _lua("common") + "\n" + _lua("learning") + "\n" + _lua(name)
+    return "\n".join([prelude, _lua("common"), _lua("learning"), _lua("campaigns"), _lua(name)])
 
 
 def token_hash(token: str) -> str:
@@ -169,6 +169,46 @@ class RoutingStore:
                        "csat": round(f["s"] / f["n"], 2) if f.get("n") else None,
                        "completed": int(f.get("hn", 0)), "handle_ms": int(f.get("h", 0))}
                 for pair, f in sorted(learnt.items())}
+
+    # -- campaigns ----------------------------------------------------------------
+    async def create_campaign(self, spec: dict, targets: list[dict]) -> str:
+        return await self._run("create_campaign", json.dumps(spec), json.dumps(targets))
+
+    async def release_campaign(self, campaign_id: str, open_now: bool, most: int) -> int:
+        return int(await self._run("release_campaign", campaign_id, "1" if open_now else "0", most))
+
+    async def set_campaign_state(self, campaign_id: str, state: str) -> str:
+        return await self._run("set_campaign_state", campaign_id, state)
+
+    async def running_campaigns(self) -> list[tuple[str, dict]]:
+        """The running campaigns and their specs (the pacer's work)."""
+        ids = sorted(m.decode() for m in await self.redis.smembers(self.constant("campaigns")))
+        specs = [await self.redis.hget(self.key("campaign", i), "spec") for i in ids]
+        return [(i, json.loads(s)) for i, s in zip(ids, specs, strict=True) if s]
+
+    async def campaign(self, campaign_id: str) -> dict | None:
+        """Its spec, state and counters, and how many targets wait for a (next) attempt."""
+        raw = await self._hash(self.key("campaign", campaign_id))
+        if raw is None:
+            return None
+        waiting = await self.redis.zcard(self.key("campaign_due", campaign_id))
+        return {**raw, "spec": json.loads(raw["spec"]), "waiting": waiting}
+
+    async def campaign_ids(self, limit: int = 50) -> list[str]:
+        """The newest campaigns still kept (those expired are dropped from the index)."""
+        index = self.constant("campaign_index")
+        ids = [m.decode() for m in await self.redis.zrevrange(index, 0, limit - 1)]
+        gone = [i for i in ids if not await self.redis.exists(self.key("campaign", i))]
+        if gone:
+            await self.redis.zrem(index, *gone)
+        return [i for i in ids if i not in gone]
+
+    async def do_not_contact(self, addresses: list[str], add: bool = True) -> int:
+        key = self.constant("dnc")
+        return await (self.redis.sadd(key, *addresses) if add else self.redis.srem(key, *addresses))
+
+    async def on_do_not_contact(self, address: str) -> bool:
+        return bool(await self.redis.sismember(self.constant("dnc"), address))
 
     async def contact_trace(self, contact_id: str) -> str | None:
         """The traceparent of the event that created the contact (shared/tracing.py)."""

@@ -11,6 +11,7 @@ from shared.cloudevents import Envelope
 from shared.events import DEFAULT_DOMAIN
 from shared.policy import Policy
 
+from .campaigns import Campaign
 from .sso import Session
 
 
@@ -345,3 +346,41 @@ class DeliverWebhook(Message):
     """A routing event for one subscriber: delivered, retried, or given up after the last try."""
     webhook_id: str
     event: Envelope
+
+
+# -- outbound campaigns ----------------------------------------------------------------
+@dataclass(frozen=True)
+class CreateCampaign(Message):
+    campaign: Campaign
+
+
+@dataclass(frozen=True)
+class GetCampaign(Message):
+    campaign_id: str
+
+
+@dataclass(frozen=True)
+class ListCampaigns(Message):
+    pass
+
+
+@dataclass(frozen=True)
+class SetCampaignState(Message):
+    campaign_id: str
+    state: str  # running | paused | cancelled
+
+
+@dataclass(frozen=True)
+class PaceCampaigns(Message):
+    """The pacer's tick: start what the running campaigns may start now."""
+
+
+@dataclass(frozen=True)
+class SetDoNotContact(Message):
+    addresses: list[str]
+    listed: bool
+
+
+@dataclass(frozen=True)
+class CheckDoNotContact(Message):
+    address: str

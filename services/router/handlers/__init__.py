@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ..domain import commands as c
-from . import agents, contacts, desktop, policy, sso, stats, webhooks
+from . import agents, campaigns, contacts, desktop, policy, sso, stats, webhooks
 
 HANDLERS = {
     c.RouteEvent: contacts.route_event,
@@ -27,6 +27,13 @@ HANDLERS = {
     c.ListOffers: agents.list_offers,
     c.ListAgentContacts: agents.list_agent_contacts,
     c.GetAgentOutcomes: agents.agent_outcomes,
+    c.CreateCampaign: campaigns.create_campaign,
+    c.GetCampaign: campaigns.get_campaign,
+    c.ListCampaigns: campaigns.list_campaigns,
+    c.SetCampaignState: campaigns.set_campaign_state,
+    c.PaceCampaigns: campaigns.pace_campaigns,
+    c.SetDoNotContact: campaigns.set_do_not_contact,
+    c.CheckDoNotContact: campaigns.check_do_not_contact,
     c.AcceptOffer: agents.accept_offer,
     c.DeclineOffer: agents.decline_offer,
     c.GetContact: contacts.get_contact,

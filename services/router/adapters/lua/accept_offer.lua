@@ -43,6 +43,7 @@ local meta = cjson.decode(c.meta or '{}')
 if meta.callback == true and type(meta.callback_number) == 'string' then  -- the gateway dials it
   assigned.callback = {number = meta.callback_number, attempts = tonumber(meta.callback_attempts) or 0}
   if type(meta.callback_gateway) == 'string' then assigned.callback.gateway = meta.callback_gateway end
+  if type(meta.campaign) == 'string' then assigned.callback.campaign = meta.campaign end
 end
 emit('contact.assigned', c.id, assigned)
 -- "<agent> joined" in the conversation, once per contact and agent it was transferred to.

@@ -13,6 +13,7 @@ redis.call('SREM', k_agent_contacts(aid), cid)
 local handle_ms = NOW - tonumber(c.assigned_at)
 note_handle_time(c.queue, c.channel, handle_ms)
 learn(aid, c, nil, handle_ms)
+campaign_outcome(c, 'completed')
 emit('contact.completed', cid, {contact_id = cid, agent_id = aid, queue = c.queue,
   channel = c.channel, handle_ms = handle_ms, disposition = disposition})
 if a then

@@ -14,6 +14,7 @@ if c.state == 'queued' or c.state == 'offered' then
     if o and o.state == 'pending' then close_offer(c.offer, o, 'expired', 'customer_left') end
   end
   retire_contact(cid)
+  campaign_outcome(c, 'abandoned')
   return 'abandoned'
 end
 if c.state == 'scheduled' then  -- waiting for its queue to open: nothing to abandon

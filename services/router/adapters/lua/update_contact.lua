@@ -28,6 +28,9 @@ if (u.close_reason or '') ~= '' and c.state == 'assigned' then
   redis.call('SREM', k_agent_contacts(c.agent), cid)
   emit('contact.completed', cid, {contact_id = cid, agent_id = c.agent, queue = c.queue, channel = c.channel,
     handle_ms = NOW - tonumber(c.assigned_at), disposition = u.close_reason})
+  -- A campaign call nobody answered: the campaign decides whether to try again.
+  local how = u.close_reason
+  campaign_outcome(c, (how == 'busy' or how == 'no_answer') and how or 'failed')
   if a then
     free_agent(a, c.channel, c.cost)
     pull_for_agent(a)
