@@ -36,6 +36,10 @@ class StateChange(BaseModel):
     state: Literal["running", "paused", "cancelled"]
 
 
+class Listed(BaseModel):
+    listed: bool
+
+
 class DoNotContact(BaseModel):
     addresses: list[str] = Field(min_length=1, max_length=10_000, description="numbers or email addresses")
 
@@ -80,5 +84,5 @@ async def remove_do_not_contact(body: DoNotContact, bus: BusDep, _: AdminDep) ->
 
 
 @api.get("/do-not-contact/{address}")
-async def on_do_not_contact(address: str, bus: BusDep, _: AdminDep) -> dict[str, bool]:
-    return {"listed": await bus.handle(c.CheckDoNotContact(address))}
+async def on_do_not_contact(address: str, bus: BusDep, _: AdminDep) -> Listed:
+    return Listed(listed=await bus.handle(c.CheckDoNotContact(address)))
