@@ -29,7 +29,8 @@ def test_every_event_the_previous_release_wrote_still_decodes():
     decoded = [decode(*r) for r in records(PREVIOUS)]
     assert {e.type for e in decoded} == set(EVENT_MODELS) - {  # new since 0.1
         "omniroute.contact.transferred.v1", "omniroute.contact.deferred.v1",
-        "omniroute.deflection.offered.v1", "omniroute.deflection.accepted.v1"}
+        "omniroute.deflection.offered.v1", "omniroute.deflection.accepted.v1",
+        "omniroute.campaign.attempt_ended.v1", "omniroute.campaign.message_requested.v1"}
     assigned = next(e for e in decoded if e.type.endswith("contact.assigned.v1"))
     assert assigned.data.callback is None  # a field added since: its default
     overflowed = next(e for e in decoded if e.type.endswith("contact.overflowed.v1"))
