@@ -57,6 +57,9 @@ class VoiceSettings(GatewaySettings):
     voice_callback_ring_s: float = Field(default=30.0, gt=0)
     voice_callback_attempts: int = Field(default=3, ge=1)
     voice_callback_retry_s: float = Field(default=300.0, gt=0)
+    # Outbound campaign calls (through the same trunk) are dialled by the replicas with
+    # this on: with several voice gateways, keep it on in one (each reads every assignment).
+    voice_campaign_dialer: bool = True
     # Closed hours: a caller may leave a voicemail (up to voice_voicemail_max_s, kept as
     # <contact id>.wav here) that the contact carries; unset: no voicemail.
     voice_voicemail_dir: Path | None = None

@@ -1,7 +1,11 @@
 """Callbacks that call back: when an agent accepts a callback contact, this gateway (the
 one that took the request) calls the customer through the trunk and, once they answer,
 REFERs them to the agent's phone like any caller. Busy or no answer: tried again later,
-up to voice_callback_attempts, then the contact is closed with the reason."""
+up to voice_callback_attempts, then the contact is closed with the reason.
+
+An outbound campaign's call is the same, dialled by the campaign dialler
+(voice_campaign_dialer): busy, no answer or failed closes the contact with that outcome,
+and the router's campaign decides when to try the customer again."""
 
 from __future__ import annotations
 
@@ -31,6 +35,8 @@ def contact_assigned(event: Envelope, deps: VoiceDeps) -> None:
     cb = assigned.callback
     if cb is None or assigned.contact_id in deps.by_contact or cb.gateway not in (None, deps.settings.replica):
         return transfer.contact_assigned(event, deps)
+    if cb.campaign and not deps.settings.voice_campaign_dialer:
+        return None  # another replica dials the campaign's calls
     if assigned.contact_id in deps.dialing:
         return  # a redelivered assignment: dialling already
     deps.dialing.add(assigned.contact_id)
@@ -41,14 +47,13 @@ def contact_assigned(event: Envelope, deps: VoiceDeps) -> None:
 async def call_back(assigned: ContactAssigned, deps: VoiceDeps) -> None:
     """Dial; whatever goes wrong, the router hears the outcome (the agent is not left
     holding a call that never started)."""
-    cid, s, attempts = assigned.contact_id, deps.settings, assigned.callback.attempts
-    if not s.voice_trunk:
-        return await _outcome(cid, "failed", attempts, deps, "no trunk configured (OMNIROUTE_VOICE_TRUNK)")
+    if not deps.settings.voice_trunk:
+        return await _outcome(assigned, "failed", deps, "no trunk configured (OMNIROUTE_VOICE_TRUNK)")
     try:
         await _dial(assigned, deps)
     except Exception as exc:
-        logger.exception("callback_failed", contact_id=cid)
-        await _outcome(cid, "failed", attempts, deps, repr(exc))
+        logger.exception("callback_failed", contact_id=assigned.contact_id)
+        await _outcome(assigned, "failed", deps, repr(exc))
 
 
 async def _dial(assigned: ContactAssigned, deps: VoiceDeps) -> None:
@@ -67,17 +72,17 @@ async def _dial(assigned: ContactAssigned, deps: VoiceDeps) -> None:
                                              reveal(s.sip_auth_password))
         except digest.CannotAnswer as exc:
             session.close()
-            return await _outcome(cid, "failed", attempts, deps, str(exc))
+            return await _outcome(assigned, "failed", deps, str(exc))
         call = outbound.again(call)
         answer = await _ring(call, offer, peer, deps, credentials)
     if answer is None:
         session.close()
-        return await _outcome(cid, "no_answer", attempts, deps)
+        return await _outcome(assigned, "no_answer", deps)
     if answer.code >= 300:
         deps.sip.send(peer, outbound.ack_failure(call, answer))
         session.close()
         kind = "busy" if answer.code in BUSY else "no_answer" if answer.code in NO_ANSWER else "failed"
-        return await _outcome(cid, kind, attempts, deps, f"{answer.code} {answer.phrase}")
+        return await _outcome(assigned, kind, deps, f"{answer.code} {answer.phrase}")
     await _connect(assigned, call, answer, peer, session, deps)
 
 
@@ -119,14 +124,17 @@ async def _connect(assigned: ContactAssigned, call: outbound.Outbound, answer: A
     await transfer.transfer(live, assigned.agent_sip_uri, deps)
 
 
-async def _outcome(contact_id: str, kind: str, attempts: int, deps: VoiceDeps, detail: str = "") -> None:
-    """Nobody took the call: try again later, or give up after the last attempt."""
+async def _outcome(assigned: ContactAssigned, kind: str, deps: VoiceDeps, detail: str = "") -> None:
+    """Nobody took the call: try again later, or give up after the last attempt (a
+    campaign's call: closed with the outcome, its campaign decides)."""
     metrics.CALLBACKS.labels(outcome=kind).inc()
-    attempts += 1
+    contact_id, attempts = assigned.contact_id, assigned.callback.attempts + 1
     s = deps.settings
     meta = {"callback_attempts": attempts, "callback_last_outcome": kind, "callback_detail": detail[:200]}
     logger.info("callback_not_answered", contact_id=contact_id, outcome=kind, attempts=attempts, detail=detail)
-    if attempts >= s.voice_callback_attempts or not s.voice_trunk:
+    if assigned.callback.campaign:
+        update = ContactUpdated(contact_id=contact_id, close_reason=kind, metadata=meta)
+    elif attempts >= s.voice_callback_attempts or not s.voice_trunk:
         update = ContactUpdated(contact_id=contact_id, close_reason="callback_unanswered", metadata=meta)
     else:
         update = ContactUpdated(contact_id=contact_id, requeue_reason=f"callback {kind}",
