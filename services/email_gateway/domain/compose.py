@@ -95,6 +95,17 @@ def survey(sender: str, case: CaseView, link: str, domain: str) -> EmailMessage:
     return msg
 
 
+def campaign(sender: str, case: CaseView, body: str, domain: str) -> EmailMessage:
+    """An outbound campaign's message: opens the case's thread, so a reply comes back as
+    an inbound contact on it. Bulk mail says how to stop it (RFC 2369 List-Unsubscribe)."""
+    msg = _base(sender, case, domain)
+    msg.replace_header("Subject", tag_subject(case.subject, case.case_id, prefix=""))  # it opens the thread
+    msg["Auto-Submitted"] = "auto-generated"  # RFC 3834: responders stay quiet
+    msg["List-Unsubscribe"] = f"<mailto:{sender}?subject=unsubscribe>"
+    msg.set_content(f"{body}\n\n--\nReply to this mail to reach us. Case {case.case_id}\n")
+    return msg
+
+
 def reply(sender: str, case: CaseView, text: str, author: str, domain: str) -> EmailMessage:
     msg = _base(sender, case, domain, name=author)
     msg.set_content(f"{text}\n\n--\nCase {case.case_id}\n")

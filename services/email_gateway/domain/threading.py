@@ -24,7 +24,7 @@ def tag_subject(subject: str, case_id: str, prefix: str = "Re:") -> str:
     """`Re: <subject> [#C-1042]`, keeping one tag and one Re: however long the thread."""
     base = CASE_REF.sub("", subject or "").strip()
     base = re.sub(r"^((re|aw|sv|fwd?)\s*:\s*)+", "", base, flags=re.I).strip() or "Your request"
-    return f"{prefix} {base} [#{case_id}]"
+    return f"{prefix} {base} [#{case_id}]".lstrip()
 
 
 def thread_ids(mail: ParsedEmail) -> list[str]:

@@ -18,6 +18,7 @@ from shared.cloudevents import Envelope
 from shared.consumer_loop import Rejected
 from shared.events import (
     EMAIL,
+    CampaignMessageRequested,
     ContactCreated,
     ContactUpdated,
     Customer,
@@ -232,6 +233,29 @@ async def agent_message(m: MessagePosted, deps: EmailDeps) -> str:
     return "sent"
 
 
+async def campaign_message(m: CampaignMessageRequested, deps: EmailDeps) -> str:
+    """An email campaign's message to one target: it opens a case, so a reply threads onto
+    it and becomes a contact like any inbound mail. Sent once, whichever replica reads it."""
+    if not await deps.cases.claim_send(f"campaign:{m.campaign_id}:{m.target_id}"):
+        return "already_sent"
+    s = deps.settings
+    case_id = await deps.cases.new_case({"customer": m.to, "name": m.name, "subject": m.subject, "intent": m.intent,
+                                         "campaign": m.campaign_id})
+    msg = compose.campaign(s.sender, await _case_view(case_id, deps.cases), m.body, s.email_hostname)
+    try:
+        await deps.cases.remember_message(case_id, msg["Message-ID"])
+        await deps.smtp_relay.send(msg, s.sender)
+    except PermanentFailure as exc:
+        metrics.SENT.labels(kind="campaign", result="refused").inc()
+        raise Rejected(str(exc)) from exc  # dead-lettered with the relay's answer
+    except BaseException:
+        await deps.cases.release_send(f"campaign:{m.campaign_id}:{m.target_id}")  # the consumer loop retries
+        metrics.SENT.labels(kind="campaign", result="error").inc()
+        raise
+    metrics.SENT.labels(kind="campaign", result="ok").inc()
+    return "sent"
+
+
 # -- routing events ----------------------------------------------------------------------
 ROUTING_STATES = {
     event_type("contact.queued"): "queued",
@@ -306,6 +330,8 @@ async def handle(env: Envelope, deps: EmailDeps) -> str:
         return await routing_event(env, deps)
     if env.type == event_type("message.posted") and env.data.sender == "agent":
         return await agent_message(env.data, deps)
+    if env.type == event_type("campaign.message_requested"):
+        return await campaign_message(env.data, deps)
     return "ignored"
 
 
