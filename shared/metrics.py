@@ -53,6 +53,9 @@ SURVEYS = Histogram(
     buckets=(1, 2, 3, 4, 5),
 )
 COMPLAINTS = Counter("omniroute_complaints_total", "Surveys flagged as complaints", ["domain", "queue", "channel"])
+CAMPAIGN_ATTEMPTS = Counter("omniroute_campaign_attempts_total",
+                            "Outbound campaign attempts ended, per outcome (completed, busy, no_answer, ...)",
+                            ["domain", "campaign", "channel", "outcome"])
 DEFLECTIONS = Counter("omniroute_deflections_total",
                       "Self-service articles shown before a contact (offered) and that solved it (accepted)",
                       ["domain", "queue", "channel", "outcome"])

@@ -1,5 +1,5 @@
 """The ops page in Chromium under demo traffic: live table, plots, agents, staffing,
-feedback. Saves docs/screenshots/ops.png when OMNIROUTE_UPDATE_SCREENSHOTS=1."""
+feedback, outbound campaigns. Saves docs/screenshots/ops.png when OMNIROUTE_UPDATE_SCREENSHOTS=1."""
 
 import asyncio
 import os
@@ -44,6 +44,10 @@ async def test_ops_page_shows_live_queues_under_demo_traffic(served, clock, chro
     from playwright.async_api import async_playwright
 
     h = served
+    r = await h.http.post("/v1/campaigns", headers=ADMIN, json={  # an email campaign, sent while the traffic runs
+        "id": "spring", "name": "Spring renewals", "channel": "email", "queue": "support", "subject": "Renewal",
+        "body": "Hello {name}", "targets": [{"id": "a", "email": "a@example.com"}, {"id": "b", "email": "b@example.com"}]})
+    assert r.status_code == 201, r.text
     await simulate(h, clock)
     stats = await _settled(h)
     staffing = (await h.http.get("/v1/staffing", headers=ADMIN)).json()
@@ -64,6 +68,8 @@ async def test_ops_page_shows_live_queues_under_demo_traffic(served, clock, chro
         advised = [s for s in staffing["queues"] if s["erlang_c"]]
         assert advised and advised[0]["queue"] in await page.inner_text("#staffing")
         assert "Complaints" in await page.inner_text("#feedback")
+        campaigns = await page.inner_text("#campaigns")
+        assert "Spring renewals" in campaigns and "finished" in campaigns and "sent 2" in campaigns
         # the plots drew lines from the pushed history (not a blank canvas)
         painted = await page.evaluate("""() => {
             const c = document.getElementById('waitingPlot'), d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;

@@ -128,3 +128,19 @@ def test_report_counts_open_intervals_inside_the_window():
     assert r["center"]["15m"]["occupancy"] == 0.5
     assert r["center"]["agents"] == {"available": 0, "busy": 1, "wrapup": 0, "not_ready": 1, "offline": 0}
     assert r["queues"][0]["longest_wait_s"] == 12.0
+
+
+def test_a_campaign_call_occupies_its_agent_but_is_no_inbound_service():
+    queued = ContactQueued(contact_id="cmp-x-t1-0", queue="support", channel="voice", tier="campaign",
+                           customer_id="+15550101", required_skills=[])
+    ops = project("omniroute.contact.queued.v1", queued, T, Ctx(), CFG)
+    assert ops == [SetContact("cmp-x-t1-0", {"queue": "support", "channel": "voice", "queued_at": T,
+                                             "state": "queued", "outbound": 1})]  # not offered, not waiting
+    noted = Ctx(contact={"queue": "support", "channel": "voice", "queued_at": str(T), "state": "queued", "outbound": 1})
+    ops = project("omniroute.contact.assigned.v1", assigned(40_000, cid="cmp-x-t1-0"), T, noted, CFG)
+    assert adds(ops) == {} and any(isinstance(op, Work) for op in ops)  # no answer, no SLA miss; the agent works
+    working = Ctx(contact={**noted.contact, "state": "assigned", "assigned_at": str(T - 60_000)})
+    done = ContactCompleted(contact_id="cmp-x-t1-0", agent_id="a1", queue="support", channel="voice",
+                            handle_ms=60_000, disposition="sold")
+    assert set(f.split("|")[1] for f in adds(project("omniroute.contact.completed.v1", done, T, working, CFG))) == {
+        "work_ms"}  # occupancy counts the call; the queue's completed and AHT do not

@@ -9,6 +9,9 @@ import asyncio
 import re
 
 import pytest
+from prometheus_client.parser import text_string_to_metric_families
+
+from services.router.domain.commands import RefreshStats
 
 from tests.support.poll import until
 from tests.support.router_harness import ADMIN
@@ -103,6 +106,25 @@ async def test_a_campaign_dials_only_for_reserved_agents_and_retries_per_its_rul
     ends = harness.routing.of("campaign.attempt_ended")
     assert {(e.data.target_id, e.data.attempt, e.data.outcome) for e in ends if e.data.outcome == "busy"} == {
         (f"t{n[-2:]}", k, "busy") for n in BUSY for k in (0, 1)}
+
+    # Its progress is in the stats report (the ops page's) and in Prometheus.
+    reported = await until(lambda: _reported(harness), 20, what="the campaign in the stats report")
+    assert reported["outcomes"] == finished["outcomes"] and reported["state"] == "finished"
+    assert await until(lambda: _counted(harness, {"completed": 4, "busy": 4, "do_not_contact": 1}), 20,
+                       what="omniroute_campaign_attempts_total")
+
+
+async def _reported(harness) -> dict | None:
+    await harness.service.bus.handle(RefreshStats())
+    report = (await harness.http.get("/v1/stats", headers=ADMIN)).json()
+    return next((c for c in report["campaigns"] if c["id"] == "renewals" and c["state"] == "finished"), None)
+
+
+async def _counted(harness, expected: dict[str, int]) -> bool:
+    text = (await harness.http.get("/metrics", follow_redirects=True)).text
+    return expected == {s.labels["outcome"]: int(s.value) for family in text_string_to_metric_families(text)
+                        for s in family.samples
+                        if s.name == "omniroute_campaign_attempts_total" and s.labels.get("campaign") == "renewals"}
 
 
 async def _finished(harness) -> dict | None:

@@ -8,13 +8,17 @@ from prometheus_client.registry import Collector
 
 from shared import metrics as m
 
-from ..domain.ops.stats import Config, Ctx
+from ..domain.ops.stats import Config, Ctx, is_outbound
 
 
 def observe(domain: str, type_: str, d, at_ms: int, ctx: Ctx, cfg: Config) -> None:
     """Count a newly projected event of `domain` (duplicates never reach here)."""
     kind = type_.removeprefix("omniroute.").removesuffix(".v1")
-    if kind == "contact.created":
+    if kind == "campaign.attempt_ended":
+        m.CAMPAIGN_ATTEMPTS.labels(domain, d.campaign_id, d.channel, d.outcome).inc()
+    elif is_outbound(d, ctx):
+        return  # a campaign's call: counted by its campaign, not as inbound service
+    elif kind == "contact.created":
         m.CONTACTS_RECEIVED.labels(channel=d.channel).inc()
     elif kind == "contact.queued" and not ctx.contact:
         m.ROUTING_DECISIONS.labels(domain, d.queue, d.channel, "queued").inc()

@@ -76,3 +76,17 @@ class Campaign(Strict):
         return [{"id": t.id, "a": t.address(self.channel), "n": t.name,
                  "c": t.customer_id or t.address(self.channel), "k": 0, "s": "pending"} for t in self.targets]
 
+
+
+OUTCOMES = ("completed", "busy", "no_answer", "failed", "abandoned", "sent", "do_not_contact")
+
+
+def progress(raw: dict) -> dict:
+    """A campaign's progress from what the transitions keep (its hash, and how many
+    targets wait for an attempt)."""
+    spec = raw["spec"]
+    return {"id": spec["id"], "name": spec.get("name", ""), "channel": spec["channel"], "queue": spec["queue"],
+            "state": raw["state"], "targets": int(raw["total"]), "done": int(raw["done"]),
+            "waiting": int(raw["waiting"]), "in_flight": int(raw["inflight"]), "attempts": int(raw["attempts"]),
+            "exhausted": int(raw.get("exhausted", 0)),
+            "outcomes": {o: int(raw[f"n_{o}"]) for o in OUTCOMES if raw.get(f"n_{o}")}}

@@ -7,7 +7,7 @@ from __future__ import annotations
 from shared.policy import Policy
 
 from ..domain import commands as c
-from ..domain.campaigns import Campaign
+from ..domain.campaigns import Campaign, progress
 from ..domain.errors import Conflict, Invalid, NotFound
 from .deps import RouterDeps
 
@@ -39,12 +39,17 @@ async def get_campaign(msg: c.GetCampaign, deps: RouterDeps) -> dict:
     found = await deps.store.campaign(msg.campaign_id)
     if found is None:
         raise NotFound(f"campaign {msg.campaign_id!r} not found")
-    return found
+    return progress(found)
+
+
+async def recent_campaigns(deps: RouterDeps, limit: int) -> list[dict]:
+    """The newest campaigns' progress (running or kept after they ended)."""
+    found = [await deps.store.campaign(i) for i in await deps.store.campaign_ids(limit)]
+    return [progress(f) for f in found if f is not None]
 
 
 async def list_campaigns(msg: c.ListCampaigns, deps: RouterDeps) -> list[dict]:
-    found = [await deps.store.campaign(i) for i in await deps.store.campaign_ids()]
-    return [f for f in found if f is not None]
+    return await recent_campaigns(deps, 50)
 
 
 async def set_campaign_state(msg: c.SetCampaignState, deps: RouterDeps) -> dict:

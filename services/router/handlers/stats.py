@@ -18,8 +18,11 @@ from ..domain import SOURCE, sso, tenancy
 from ..domain import commands as c
 from ..domain.errors import Conflict, Forbidden, Invalid
 from ..domain.ops import report, stats, windows
+from .campaigns import recent_campaigns
 from .deps import RouterDeps
 from .sso import session_of
+
+REPORTED_CAMPAIGNS = 10  # the newest, on every report
 
 
 def config(deps: RouterDeps) -> stats.Config:
@@ -49,9 +52,10 @@ async def build_report(deps: RouterDeps) -> dict:
         s = policy.queues[q].sla.get(ch)
         sla[(q, ch)] = (s.target_s, s.percent) if s else (0.0, 0.0)
     buckets = await deps.stats.buckets([*pairs, stats.CENTER], now, windows.day_of(now, deps.tz))
-    return report.build(
+    built = report.build(
         now, deps.tz, sla, buckets, await deps.stats.waiting(pairs), await deps.stats.live(),
         await deps.store.staffing(policy))
+    return {**built, "campaigns": await recent_campaigns(deps, REPORTED_CAMPAIGNS)}
 
 
 async def refresh_stats(msg: c.RefreshStats, deps: RouterDeps) -> dict:

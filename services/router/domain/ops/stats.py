@@ -20,6 +20,7 @@ from zoneinfo import ZoneInfo
 
 from . import windows as w
 
+CAMPAIGN_TIER = "campaign"  # an outbound campaign's call (docs/campaigns.md)
 CENTER = ("_", "_")  # queue/channel pair of center-wide aggregates (agent time, unknown surveys)
 STAFFED_STATES = ("available", "wrapup")  # time that counts as staffed for occupancy
 TIMED_STATES = ("available", "wrapup", "not_ready")
@@ -115,13 +116,23 @@ def spread(q: str, ch: str, start: int, end: int, name: str, cfg: Config, weight
 
 def project(type_: str, data, at_ms: int, ctx: Ctx, cfg: Config) -> list[Op]:
     handler = _PROJECTIONS.get(type_.removeprefix("omniroute.").removesuffix(".v1"))
-    return handler(data, at_ms, ctx, cfg) if handler else []
+    ops = handler(data, at_ms, ctx, cfg) if handler else []
+    if is_outbound(data, ctx):  # it occupies its agent (occupancy), but is no inbound service
+        return [op for op in ops if isinstance(op, SetContact | Work) or (isinstance(op, Add) and op.field == "work_ms")]
+    return ops
+
+
+def is_outbound(d, ctx: Ctx) -> bool:
+    """A campaign's call: its queued event says so (tier), later events find it noted."""
+    return getattr(d, "tier", None) == CAMPAIGN_TIER or bool(ctx.contact and ctx.contact.get("outbound"))
 
 
 def _queued(d, at, ctx, cfg):
     if ctx.contact:  # already known: a redelivered or repeated queued event
         return []
-    return [SetContact(d.contact_id, {"queue": d.queue, "channel": d.channel, "queued_at": at, "state": "queued"}),
+    outbound = {"outbound": 1} if d.tier == CAMPAIGN_TIER else {}
+    return [SetContact(d.contact_id, {"queue": d.queue, "channel": d.channel, "queued_at": at, "state": "queued",
+                                      **outbound}),
             Waiting(d.queue, d.channel, d.contact_id, at),
             *count(d.queue, d.channel, at, cfg, offered=1)]
 

@@ -179,11 +179,27 @@ class Window(BaseModel):
     end_ms: int
 
 
+class CampaignProgress(BaseModel):
+    id: str
+    name: str
+    channel: str
+    queue: str
+    state: str = Field(description="running | paused | cancelled | finished")
+    targets: int
+    done: int = Field(description="targets with nothing more to try")
+    waiting: int = Field(description="targets waiting for their first or next attempt")
+    in_flight: int = Field(description="attempts under way (voice: offered to, or with, an agent)")
+    attempts: int = Field(description="calls started or messages sent")
+    exhausted: int = Field(description="targets that ran out of attempts")
+    outcomes: dict[str, int] = Field(description="attempts ended per outcome")
+
+
 class StatsReport(BaseModel):
     now_ms: int
     windows: dict[str, Window]
     queues: list[QueueStats]
     center: CenterStats
+    campaigns: list[CampaignProgress] = Field(default_factory=list, description="the newest outbound campaigns")
 
 
 class StatsSample(BaseModel):

@@ -62,6 +62,12 @@ function renderSelfService(r) {
   table($("selfservice"), ["Queue", "Channel", "Articles shown", "Solved it", "Deflection rate"], rows);
 }
 
+function renderCampaigns(r) {
+  const rows = (r.campaigns || []).map((c) => [esc(c.name || c.id), esc(c.channel), esc(c.state), c.targets, c.done,
+    c.waiting, c.in_flight, c.attempts, Object.entries(c.outcomes).map(([o, n]) => `${esc(o)} ${n}`).join(", ") || "–"]);
+  table($("campaigns"), ["Campaign", "Channel", "State", "Targets", "Done", "Waiting", "In progress", "Attempts", "Outcomes"], rows);
+}
+
 function renderStaffing(r) {
   const rows = r.staffing.filter((s) => s.traffic_erlang > 0).map((s) => {
     const c = s.erlang_c, a = s.erlang_a;
@@ -117,7 +123,8 @@ function sampleOf(r) {
 }
 
 function render(r) {
-  renderKpis(r); renderQueues(r); renderAgents(r); renderFeedback(r); renderSelfService(r); renderStaffing(r);
+  renderKpis(r); renderQueues(r); renderAgents(r); renderFeedback(r); renderSelfService(r); renderCampaigns(r);
+  renderStaffing(r);
   const last = samples[samples.length - 1];
   if (!last || r.now_ms - last.t >= 2000) samples.push(sampleOf(r));
   if (samples.length > 900) samples.shift();
