@@ -43,3 +43,14 @@ async def test_nobody_staffed_means_no_estimate(world):
     cid = await world.contact(channel="voice")
     q = await queued(world, cid)
     assert q["position"] == 1 and q["estimated_wait_s"] is None
+
+
+async def test_agents_on_a_break_are_not_counted_as_serving(world):
+    await busy_agents(world, 2)
+    assert await world.state.set_agent_state("a1", "not_ready") == "ok"  # a break after this call
+    cid = await world.contact(channel="voice", tier="basic")
+    q = await queued(world, cid)
+    assert (q["position"], q["estimated_wait_s"]) == (1, 60.0)  # one agent serving, not two
+    assert await world.state.set_agent_state("a1", "available") == "ok"
+    later = await world.contact(channel="voice", tier="basic")
+    assert (await queued(world, later))["estimated_wait_s"] == 60.0  # 2 ahead of it, 2 agents

@@ -26,6 +26,7 @@ TEMPLATES: dict[str, str] = {
     "offer": "offer:{id}",
     "pool": "pool:{q}:{s}:{ch}",  # available agents who meet (queue, step), for channel
     "staff": "staff:{q}:{s}:{ch}",  # logged-in agents who meet (queue, step)
+    "serving": "serving:{q}:{s}:{ch}",  # of those, the ones working now (not on a break): wait estimates
     "wait": "wait:{q}:{s}:{ch}",  # waiting contacts, score = arrival - tier lead
     "prefwait": "prefwait:{id}",  # returning customers held for their last agent
     "conv": "conv:{id}",  # a conversation's last agent

@@ -7,6 +7,7 @@
 --   pool:<q>:<step>:<ch>   zset of available agents who meet the step and can take ch,
 --                          ordered by the queue's strategy (lowest first)
 --   staff:<q>:<step>:<ch>  set of logged-in agents who meet the step (skip_if_no_eligible)
+--   serving:<q>:<step>:<ch> of those, the ones working (available or in wrap-up): estimates
 --   wait:<q>:<step>:<ch>   zset of waiting contacts, score = arrival - tier/priority lead
 --   prefwait:<agent>       zset of returning customers held for their last agent
 --   timers                 zset of durable timers (offer, step, maxwait, pref, retry,
@@ -157,7 +158,10 @@ local function refresh_pools(a)
     if qp then
       for _, ch in ipairs(qp.channels) do
         if can_take(a, ch) then want[k_pool(qual.q, qual.s, ch)] = pool_score(a, qual, qp.strategy) end
-        if a.state ~= 'offline' and has(a.channels, ch) then want[k_staff(qual.q, qual.s, ch)] = true end
+        if a.state ~= 'offline' and has(a.channels, ch) then
+          want[k_staff(qual.q, qual.s, ch)] = true
+          if a.state ~= 'not_ready' then want[k_serving(qual.q, qual.s, ch)] = true end
+        end
       end
     end
   end
@@ -186,6 +190,7 @@ local function leave_pools(a)
       for _, ch in ipairs(qp.channels) do
         redis.call('ZREM', k_pool(qual.q, qual.s, ch), a.id)
         redis.call('SREM', k_staff(qual.q, qual.s, ch), a.id)
+        redis.call('SREM', k_serving(qual.q, qual.s, ch), a.id)
       end
     end
   end
@@ -410,14 +415,14 @@ end
 -- max-wait timers. Its score (arrival and tier) is kept, so it keeps its place.
 -- Estimated wait (EWT) of a contact about to wait at step `s`: the contacts ahead of it
 -- in the real priority order (every step's waiting set of its queue and channel, by
--- score), served by the agents staffed for its step, each contact taking the queue's
--- recent handle time. A few reads, none growing with the queue.
+-- score), served by the agents working for its step (not those on a break), each
+-- contact taking the queue's recent handle time. A few reads, none growing with the queue.
 local function estimate(q, s, ch, score)
   local ahead = 0
   for step = 0, POLICY.queues[q].steps - 1 do
     ahead = ahead + redis.call('ZCOUNT', k_wait(q, step, ch), '-inf', '(' .. score)
   end
-  local staffed = redis.call('SCARD', k_staff(q, s, ch))
+  local staffed = redis.call('SCARD', k_serving(q, s, ch))
   if staffed == 0 then return ahead + 1, nil end
   local handle = queue_handle_ms(q, ch)
   local cost = (POLICY.channels[ch] and POLICY.channels[ch].cost) or 100
