@@ -18,10 +18,11 @@ from shared.loops import Loop, dead
 from shared.tls import server_context
 
 from .adapters.media import load_hold_audio
+from .adapters.prompts import Prompts
 from .adapters.sip_transport import SipEndpoint
 from .domain.dialplan import DialPlan
 from .entrypoints import sip as sip_requests
-from .handlers import callback, closed, ivr, transfer
+from .handlers import announce, callback, closed, ivr, transfer
 from .handlers import registration as registration_handlers
 from .handlers.deps import VoiceDeps
 from .settings import VoiceSettings
@@ -30,6 +31,7 @@ logger = log.get("voice")
 WILDCARDS = ("", "0.0.0.0", "::")
 # Each returns at once: SIP work (a REFER, a BYE) runs beside the consumer loop.
 HANDLERS = {
+    event_type("contact.queued"): announce.contact_queued,  # say the caller's place and wait
     event_type("contact.assigned"): callback.contact_assigned,  # dial a callback; REFER to the agent
     event_type("contact.overflowed"): ivr.contact_overflowed,  # take the callback, hang up
     event_type("contact.deferred"): closed.contact_deferred,  # closed: voicemail, callback, or goodbye
@@ -120,7 +122,8 @@ def build(settings: VoiceSettings, *, group: str | None = None) -> VoiceService:
     sip = SipEndpoint(settings.sip_host, settings.sip_port, on_request, t1_ms=settings.sip_t1_ms, t2_ms=settings.sip_t2_ms,
                       tls_port=settings.sip_tls_port, tls=tls)
     deps = VoiceDeps(settings=settings, plan=plan, sip=sip, publisher=gateway, public_host=public_host(settings),
-                rtp_host=settings.rtp_host or settings.sip_host, hold_audio=load_hold_audio(settings.voice_hold_audio))
+                rtp_host=settings.rtp_host or settings.sip_host, hold_audio=load_hold_audio(settings.voice_hold_audio),
+                prompts=Prompts() if settings.voice_announce_wait else None)
     deps_box.append(deps)
     gateway.deps = deps
     return VoiceService(settings=settings, gateway=gateway, sip=sip, deps=deps)

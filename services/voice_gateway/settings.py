@@ -43,6 +43,10 @@ class VoiceSettings(GatewaySettings):
     voice_submit_timeout_s: float = 10.0
     # Raw 8 kHz G.711 (mu-law for PCMU, a-law for PCMA) or a .wav of it, looped while queued.
     voice_hold_audio: Path | None = None
+    # Say a queued caller's place and estimated wait (the router's) when queued, and the
+    # wait left every voice_announce_every_s after (0: only when queued).
+    voice_announce_wait: bool = True
+    voice_announce_every_s: float = Field(default=60.0, ge=0)
     # Admission: calls held at once, and new INVITEs per second (burst: twice that); beyond
     # either the caller gets 503 with Retry-After.
     voice_max_calls: int = Field(default=500, ge=1)

@@ -1,5 +1,6 @@
 """RTP for a call: one UDP socket per call on the port we answer with in SDP. It turns
-RFC 4733 telephone-events into digits and can loop hold audio back to the caller."""
+RFC 4733 telephone-events into digits, loops hold audio back to the caller and can say
+an announcement over it."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import os
 import random
 import struct
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from shared import logging as log
@@ -18,6 +19,7 @@ from ..domain.sdp import Media
 
 logger = log.get("voice.rtp")
 FRAME = 160  # 20 ms of 8 kHz G.711
+SILENCE = {0: b"\xff", 8: b"\xd5"}  # one sample of silence, PCMU and PCMA
 MAX_RECORDING = 8000 * 600  # bytes: ten minutes of G.711, whatever the settings say
 
 
@@ -76,24 +78,27 @@ class RtpSession(asyncio.DatagramProtocol):
 
     def play(self, audio: bytes, payload_type: int) -> None:
         """Loop `audio` (G.711 in the call's codec) to the caller until stopped."""
-        if audio and self.remote and self._player is None:
-            self._player = asyncio.create_task(self._play(audio, payload_type))
+        if audio and self.remote and (self._player is None or self._player.done()):
+            self._player = asyncio.create_task(self._play(b"", audio, payload_type))
+
+    def announce(self, words: bytes, payload_type: int, then: bytes = b"") -> None:
+        """Say `words` once, instead of what plays now, then loop `then` (hold audio)."""
+        if words and self.remote:
+            self.stop_playing()
+            self._player = asyncio.create_task(self._play(words, then, payload_type))
 
     def stop_playing(self) -> None:
         if self._player:
             self._player.cancel()
             self._player = None
 
-    async def _play(self, audio: bytes, pt: int) -> None:
+    async def _play(self, once: bytes, looped: bytes, pt: int) -> None:
         seq, ts, ssrc = random.randrange(65536), random.randrange(2**32), random.randrange(2**32)
         loop = asyncio.get_running_loop()
         next_at = loop.time()
-        offset = 0
-        while self.transport and not self.transport.is_closing():
-            frame = audio[offset:offset + FRAME]
-            if len(frame) < FRAME:
-                frame += audio[:FRAME - len(frame)]
-            offset = (offset + FRAME) % len(audio)
+        for frame in frames(once, looped, SILENCE.get(pt, b"\xff")):
+            if not self.transport or self.transport.is_closing():
+                return
             header = struct.pack("!BBHII", 0x80, pt, seq, ts, ssrc)
             self.transport.sendto(header + frame, self.remote)
             seq, ts = (seq + 1) % 65536, (ts + FRAME) % 2**32
@@ -104,6 +109,24 @@ class RtpSession(asyncio.DatagramProtocol):
         self.stop_playing()
         if self.transport:
             self.transport.close()
+
+
+def frames(once: bytes, looped: bytes, silence: bytes) -> Iterator[bytes]:
+    """20 ms frames of `once`, then of `looped` over and over (a frame runs on into the
+    next pass); without `looped`, the last frame is padded with silence and it ends."""
+    buf, offset = bytearray(once), 0
+    while True:
+        while len(buf) - offset < FRAME:
+            if not looped:
+                if offset < len(buf):
+                    yield bytes(buf[offset:]) + silence * (FRAME - (len(buf) - offset))
+                return
+            buf += looped
+        yield bytes(buf[offset:offset + FRAME])
+        offset += FRAME
+        if offset >= 1 << 16:  # keep the buffer small on a long hold
+            del buf[:offset]
+            offset = 0
 
 
 async def open_session(host: str, on_digit: Callable[[str], None], ports: range | None = None) -> RtpSession:

@@ -13,4 +13,5 @@ DIGITS = Counter("omniroute_voice_dtmf_digits_total", "DTMF digits received, by 
 TRANSFERS = Counter("omniroute_voice_transfers_total", "REFER transfers to agents, by result", ["result"])
 CALLBACKS = Counter("omniroute_voice_callbacks_total",
                     "Callback calls placed, by outcome: answered, busy, no_answer, failed", ["outcome"])
+ANNOUNCEMENTS = Counter("omniroute_voice_announcements_total", "Wait announcements said to queued callers")
 REGISTERED = Gauge("omniroute_voice_registered", "1 while the registrar holds our binding (sip_registrar set)")

@@ -16,6 +16,7 @@ from shared.events import ContactCreated, ContactUpdated
 
 from ..adapters import metrics
 from ..adapters.media import RtpSession
+from ..adapters.prompts import Prompts
 from ..adapters.sip_transport import Peer, SipEndpoint
 from ..domain import sip
 from ..domain.admission import TokenBucket
@@ -44,6 +45,7 @@ class Live:
     rtp: RtpSession | None = None
     answered: bool = False
     timer: asyncio.Task | None = None
+    announcer: asyncio.Task | None = None  # says the wait while queued
     transfer: asyncio.Future | None = None  # the final sipfrag status from NOTIFY
     cancelled: asyncio.Event = field(default_factory=asyncio.Event)
     established: asyncio.Event = field(default_factory=asyncio.Event)  # ACK received
@@ -60,6 +62,7 @@ class VoiceDeps:
     public_host: str
     rtp_host: str
     hold_audio: bytes = b""
+    prompts: Prompts | None = None  # wait announcements; none: not said
     calls: dict[str, Live] = field(default_factory=dict)  # by SIP Call-ID
     by_contact: dict[str, Live] = field(default_factory=dict)
     tasks: set[asyncio.Task] = field(default_factory=set)
@@ -127,8 +130,9 @@ class VoiceDeps:
             return
         call.phase = Phase.ENDED
         live.ended.set()
-        if live.timer and live.timer is not asyncio.current_task():
-            live.timer.cancel()
+        for task in (live.timer, live.announcer):
+            if task and task is not asyncio.current_task():
+                task.cancel()
         if live.transfer and not live.transfer.done():
             live.transfer.cancel()
         if live.rtp:
