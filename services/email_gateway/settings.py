@@ -47,6 +47,10 @@ class EmailSettings(GatewaySettings):
     # Auto-ack rate limit per sender address
     email_ack_limit: int = Field(default=5, ge=0)
     email_ack_window_s: int = Field(default=3600, gt=0)
+    # The acknowledgement waits this long at most for the router's place and estimated wait
+    # (contact.queued) and says them when the wait is at least email_wait_notice_s.
+    email_estimate_wait_s: float = Field(default=3.0, ge=0)
+    email_wait_notice_s: float = Field(default=3600.0, ge=0)
     # IMAP intake: on when imap_host is set
     imap_host: str = ""
     imap_port: int = 993

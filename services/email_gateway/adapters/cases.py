@@ -86,6 +86,12 @@ class CaseStore:
             await self.update_case(case_id, last_agent=agent)
         return case_id, True
 
+    async def note_estimate(self, contact_id: str, position: int | None, wait_s: float | None) -> None:
+        """The router's place and estimated wait for one of our contacts (contact.queued)."""
+        key = f"em:{{mail}}:contact:{contact_id}"
+        if wait_s is not None and await self.redis.exists(key):
+            await self.redis.hset(key, mapping={"position": position or 1, "estimated_wait_s": wait_s})
+
     async def open_contact(self, case_id: str) -> str | None:
         """The case's current contact when it is still being handled."""
         current = _s(await self.redis.hget(f"em:{{mail}}:case:{case_id}", "contact"))

@@ -43,9 +43,9 @@ def _base(sender: str, case: CaseView, domain: str, name: str = "") -> EmailMess
 
 
 def acknowledgement(sender: str, case: CaseView, expected: str, domain: str, closed_note: str = "",
-                    articles: Sequence[Suggestion] = ()) -> EmailMessage:
+                    articles: Sequence[Suggestion] = (), wait_note: str = "") -> EmailMessage:
     """`closed_note`: outside opening hours, the hours and when we open again;
-    `articles`: self-service answers that match the mail."""
+    `articles`: self-service answers that match the mail; `wait_note`: a long queue."""
     msg = _base(sender, case, domain)
     # RFC 3834: mark it automatic so well-behaved responders don't answer it.
     msg["Auto-Submitted"] = "auto-replied"
@@ -54,10 +54,24 @@ def acknowledgement(sender: str, case: CaseView, expected: str, domain: str, clo
         f"Thank you for contacting us. We have received your message.\n\n"
         + (f"{closed_note}\n\n" if closed_note else "") +
         f"Your case reference is {case.case_id}. We aim to respond {expected}.\n"
+        + (f"{wait_note}\n" if wait_note else "") +
         f"Reply to this email to add to your case; keep [#{case.case_id}] in the subject.\n"
         + _answers(articles)
     )
     return msg
+
+
+def wait_note(position: int, wait_s: float) -> str:
+    """A long queue, said plainly: the customer's place and the router's estimate."""
+    ahead = "Yours is next in line" if position <= 1 else (
+        "1 message is ahead of yours" if position == 2 else f"{position - 1} messages are ahead of yours")
+    minutes = max(1, round(wait_s / 60))
+    if minutes >= 120:
+        when = f"about {round(minutes / 60)} hours"
+    else:
+        minutes = round(minutes / 10) * 10 if minutes >= 20 else minutes
+        when = f"about {minutes} minute{'s' if minutes > 1 else ''}"
+    return f"Many customers are writing to us just now. {ahead}; we expect to answer in {when}."
 
 
 def _answers(articles: Sequence[Suggestion]) -> str:

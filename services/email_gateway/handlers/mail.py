@@ -177,12 +177,31 @@ async def send_ack(case_id: str, contact_id: str, intent: str, mail: ParsedEmail
     s = deps.settings
     queue = deps.policy.queue_for(intent, EMAIL)
     articles = deps.knowledge.suggest(queue, f"{mail.subject}\n{mail.text[:4000]}")
+    note = await _long_wait_note(contact_id, deps)
     sent = await _send_automatic("ack", case_id, deps, lambda view: compose.acknowledgement(
-        s.sender, view, promise.expected, s.email_hostname, promise.closed_note, articles))
+        s.sender, view, promise.expected, s.email_hostname, promise.closed_note, articles, note))
     if sent and articles:
         await deps.publisher.emit("deflection.offered", DeflectionOffered(
             id=f"ack-{contact_id}", queue=queue, channel=EMAIL, intent=intent, articles=[a.id for a in articles]),
             key=contact_id)
+
+
+async def _long_wait_note(contact_id: str, deps: EmailDeps) -> str:
+    """The router's place and estimate, once its contact.queued is in (or it routed the
+    contact otherwise, or the wait ran out), said only when the queue is long."""
+    s = deps.settings
+    deadline = asyncio.get_running_loop().time() + s.email_estimate_wait_s
+    while True:
+        contact = await deps.cases.contact(contact_id) or {}
+        if "estimated_wait_s" in contact or contact.get("state", "new") != "new":
+            break
+        if asyncio.get_running_loop().time() >= deadline:
+            return ""
+        await asyncio.sleep(0.05)
+    wait_s = float(contact.get("estimated_wait_s", -1))
+    if wait_s < s.email_wait_notice_s:
+        return ""
+    return compose.wait_note(int(contact.get("position", 1)), wait_s)
 
 
 async def send_survey(case_id: str, contact_id: str, deps: EmailDeps) -> None:
@@ -275,6 +294,8 @@ RECORDED_POLLS = 50  # 0.1 s apart
 async def routing_event(env: Envelope, deps: EmailDeps) -> str:
     state = ROUTING_STATES[env.type]
     contact_id = env.data.contact_id
+    if env.type == event_type("contact.queued"):  # before its state: the acknowledgement looks for both
+        await deps.cases.note_estimate(contact_id, env.data.position, env.data.estimated_wait_s)
     agent = getattr(env.data, "agent_id", None) if state == "assigned" else None
     case_id, applied = await deps.cases.set_contact_state(contact_id, state, agent, env.sequence)
     if case_id is None:

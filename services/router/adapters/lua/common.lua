@@ -422,6 +422,7 @@ local function estimate(q, s, ch, score)
   for step = 0, POLICY.queues[q].steps - 1 do
     ahead = ahead + redis.call('ZCOUNT', k_wait(q, step, ch), '-inf', '(' .. score)
   end
+  if redis.call('ZCARD', k_pool(q, s, ch)) > ahead then return ahead + 1, 0 end  -- a free agent takes it
   local staffed = redis.call('SCARD', k_serving(q, s, ch))
   if staffed == 0 then return ahead + 1, nil end
   local handle = queue_handle_ms(q, ch)
