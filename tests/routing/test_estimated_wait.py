@@ -54,3 +54,17 @@ async def test_agents_on_a_break_are_not_counted_as_serving(world):
     assert await world.state.set_agent_state("a1", "available") == "ok"
     later = await world.contact(channel="voice", tier="basic")
     assert (await queued(world, later))["estimated_wait_s"] == 60.0  # 2 ahead of it, 2 agents
+
+
+async def test_later_arrivals_of_a_higher_tier_are_counted_as_overtaking(world):
+    await busy_agents(world, 2)  # 2 agents, 60 s handle time: 30 s per place
+    for _ in range(3):  # premium callers, one a minute (a 180 s lead)
+        await world.contact(channel="voice", tier="premium")
+        world.clock.now += 60_000
+    basic = await world.contact(channel="voice", tier="basic")
+    q = await queued(world, basic)
+    # 4 places (120 s), and the premium callers arriving in the next 180 s overtake it:
+    # 3 more places (90 s). Premium callers are not overtaken by anyone.
+    assert (q["position"], q["estimated_wait_s"]) == (4, 210.0)
+    premium = await world.contact(channel="voice", tier="premium")
+    assert (await queued(world, premium))["estimated_wait_s"] == 120.0  # 3 premium ahead of it, then it

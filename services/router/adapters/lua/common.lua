@@ -413,11 +413,29 @@ end
 
 -- Put a queued contact in queue `q` (arrival or overflow): first eligible step, step and
 -- max-wait timers. Its score (arrival and tier) is kept, so it keeps its place.
--- Estimated wait (EWT) of a contact about to wait at step `s`: the contacts ahead of it
--- in the real priority order (every step's waiting set of its queue and channel, by
--- score), served by the agents working for its step (not those on a break), each
--- contact taking the queue's recent handle time. A few reads, none growing with the queue.
-local function estimate(q, s, ch, score)
+-- The arrival pace of a queue and channel per priority lead (a contact's offset: tier,
+-- priority): later arrivals with a greater lead overtake a waiting contact. One field
+-- per lead in use: "<EWMA gap ms>|<last arrival ms>".
+local ARRIVAL_ALPHA, ARRIVAL_TTL_S, LONGEST_GAP_MS = 0.1, 7 * 86400, 3600000
+local function note_arrival(q, ch, lead)
+  local key, field = k_arrivals(q, ch), tostring(lead)
+  local gap, last = string.match(redis.call('HGET', key, field) or '|', '^([^|]*)|(.*)$')
+  gap, last = tonumber(gap), tonumber(last)
+  if last then
+    local d = math.min(NOW - last, LONGEST_GAP_MS)
+    gap = gap and (gap + ARRIVAL_ALPHA * (d - gap)) or d
+  end
+  redis.call('HSET', key, field, (gap and math.floor(gap) or '') .. '|' .. NOW)
+  redis.call('EXPIRE', key, ARRIVAL_TTL_S)
+end
+
+-- Estimated wait (EWT) of a contact about to wait at step `s` with priority lead `lead`:
+-- the contacts ahead of it in the real priority order (every step's waiting set of its
+-- queue and channel, by score) and those expected to arrive with a greater lead and
+-- overtake it while it waits, served by the agents working for its step (not those on a
+-- break), each contact taking the queue's recent handle time. 0 when a free agent takes
+-- it at once. A few reads, none growing with the queue.
+local function estimate(q, s, ch, score, lead)
   local ahead = 0
   for step = 0, POLICY.queues[q].steps - 1 do
     ahead = ahead + redis.call('ZCOUNT', k_wait(q, step, ch), '-inf', '(' .. score)
@@ -425,10 +443,23 @@ local function estimate(q, s, ch, score)
   if redis.call('ZCARD', k_pool(q, s, ch)) > ahead then return ahead + 1, 0 end  -- a free agent takes it
   local staffed = redis.call('SCARD', k_serving(q, s, ch))
   if staffed == 0 then return ahead + 1, nil end
-  local handle = queue_handle_ms(q, ch)
   local cost = (POLICY.channels[ch] and POLICY.channels[ch].cost) or 100
   local slots = staffed * math.max(1, math.floor(100 / cost))  -- contacts served at once
-  return ahead + 1, math.floor((ahead + 1) * handle / slots / 100) / 10
+  local each = queue_handle_ms(q, ch) / slots  -- the wait one more contact ahead adds
+  local overtakers = {}  -- {arrivals per ms, how long after it they still overtake}
+  local flat = redis.call('HGETALL', k_arrivals(q, ch))
+  for i = 1, #flat, 2 do
+    local l, gap = tonumber(flat[i]), tonumber(string.match(flat[i + 1], '^([^|]*)|'))
+    if l and gap and gap > 0 and l > (lead or 0) then overtakers[#overtakers + 1] = {1 / gap, l - (lead or 0)} end
+  end
+  local base = (ahead + 1) * each
+  local wait = base
+  for _ = 1, 8 do  -- wait = base + each x overtakers arriving within it (a fixed point)
+    local more = 0
+    for _, o in ipairs(overtakers) do more = more + o[1] * math.min(wait, o[2]) end
+    wait = math.min(base + more * each, 10 * base)
+  end
+  return ahead + 1, math.floor(wait / 100) / 10
 end
 
 -- The completing transition keeps each queue and channel's recent handle time.

@@ -40,7 +40,9 @@ if spec.closed_action then
   return 'deferred'
 end
 local c = load_contact(cid)
-local position, ewt = estimate(spec.queue, skip_steps(spec.queue, spec.channel, 0), spec.channel, c.score)
+note_arrival(spec.queue, spec.channel, spec.offset_ms)
+local position, ewt = estimate(spec.queue, skip_steps(spec.queue, spec.channel, 0), spec.channel, c.score,
+  spec.offset_ms)
 emit('contact.queued', cid, {contact_id = cid, queue = spec.queue, channel = spec.channel,
   tier = spec.tier, customer_id = spec.customer_id, required_skills = spec.skills,
   order_ms = c.score, position = position, estimated_wait_s = ewt or cjson.null})
