@@ -14,11 +14,13 @@ pytestmark = pytest.mark.chat
 
 
 async def test_a_premium_customer_behind_a_basic_one_is_shown_first(stack, pages):
-    # One billing agent staffed but in a meeting: everyone waits, and the estimate has
+    # One billing agent, busy with Al's chat: everyone else waits, and the estimate has
     # someone to count on (the default handle time, two chats at once).
-    token = await stack.agent("bea", "Bea", skills={"billing": 4}, login=True)
-    r = await stack.http.put(f"{stack.router_url}/v1/agents/bea/state", headers={"Authorization": f"Bearer {token}"},
-                             json={"state": "not_ready", "reason": "meeting"})
+    token = await stack.agent("bea", "Bea", skills={"billing": 4}, capacity=34, login=True)
+    await open_widget(pages, stack, "Al Early", "al@example.com", topic="billing")
+    offer = await stack.routing.wait("offer.issued", agent_id="bea")
+    r = await stack.http.post(f"{stack.router_url}/v1/offers/{offer.data.offer_id}/accept",
+                              headers={"Authorization": f"Bearer {token}"})
     assert r.status_code == 200, r.text
     r = await stack.http.put(f"{stack.router_url}/v1/customers/email:pia@example.com", headers=ADMIN,
                              json={"tier": "premium"})
@@ -26,7 +28,7 @@ async def test_a_premium_customer_behind_a_basic_one_is_shown_first(stack, pages
 
     basic = await open_widget(pages, stack, "Bo Basic", "bo@example.com", topic="billing")
     await expect(basic.get_by_test_id("status")).to_contain_text("You are number 1 in the queue", timeout=WAIT_MS)
-    bo = await stack.routing.wait("contact.queued", tier="basic")
+    bo = await stack.routing.wait("contact.queued", customer_id="email:bo@example.com")
     assert (bo.data.position, bo.data.estimated_wait_s) == (1, 90.0)  # 180 s handling over 2 chats at once
 
     premium = await open_widget(pages, stack, "Pia Premium", "pia@example.com", topic="billing")
