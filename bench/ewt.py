@@ -176,6 +176,7 @@ def level(load: float, args, env: dict, redis: RedisNodes, logs: Path) -> dict:
         router.wait(20)
     router_err, pace_err = run.errors()
     waits = [w for w in run.waited.values() if w >= MIN_WAIT_S]
+    bias = [(run.told[c][0] - run.waited[c]) / run.waited[c] for c in run.judged()]
     by_place = {}
     for name, places in PLACES.items():
         r_err, p_err = run.errors(places)
@@ -186,7 +187,8 @@ def level(load: float, args, env: dict, redis: RedisNodes, logs: Path) -> dict:
             "mean_wait_s": round(statistics.mean(waits), 1) if waits else None,
             "router_median_ape": pct(router_err, 50), "router_p90_ape": pct(router_err, 90),
             "pace_median_ape": pct(pace_err, 50), "pace_p90_ape": pct(pace_err, 90),
-            "unassigned": len(run.waiting), "by_place": by_place}
+            "unassigned": len(run.waiting), "by_place": by_place,
+            "router_bias_p50": pct(bias, 50)}
 
 
 def main() -> int:
@@ -210,7 +212,8 @@ def main() -> int:
         print(f"{r['load']:>5} {r['rate_per_s']:>7} {r['contacts']:>8} {r['judged']:>6} {str(r['mean_wait_s']) + ' s':>9}   "
               f"{str(r['router_median_ape']) + ' %':>14} {str(r['router_p90_ape']) + ' %':>6}   "
               f"{str(r['pace_median_ape']) + ' %':>12} {str(r['pace_p90_ape']) + ' %':>6}"
-              + (f"   ({r['unassigned']} never assigned)" if r["unassigned"] else ""), flush=True)
+              + (f"   ({r['unassigned']} never assigned)" if r["unassigned"] else "")
+              + f"   router bias p50 {r['router_bias_p50']} %", flush=True)
         for name, b in r["by_place"].items():
             if b["judged"]:
                 print(f"{'':>5} {'place ' + name:>16} {b['judged']:>6} {'':>9}   {str(b['router'][0]) + ' %':>14} "
