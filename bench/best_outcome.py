@@ -35,7 +35,7 @@ import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.e2e import ADMIN, Proc, RedisNodes, free_port, start_router  # noqa: E402
+from bench.e2e import ADMIN, Proc, RedisNodes, free_port, start_router, with_crew  # noqa: E402
 from bench.e2e_traffic import tail  # noqa: E402
 from shared import topics  # noqa: E402
 from shared.cloudevents import decode, encode, new_event  # noqa: E402
@@ -162,15 +162,7 @@ def strategy_run(strategy: str, truths: dict, plan, args, env: dict, redis: Redi
                 "--admin-token", ADMIN, "--agents", str(args.agents), "--prefix", "out",
                 "--truths", str(truths_file), "--survey-secret", SURVEY_SECRET, env=env,
                 log=logs / f"agents-{strategy}.log")
-    try:
-        crew.expect("ready")
-        run = asyncio.run(traffic(env["OMNIROUTE_KAFKA_BOOTSTRAP"], plan, 120))
-        crew.send("stop")
-        crew.expect("done", 60)
-    finally:
-        crew.stop()
-        router.terminate()
-        router.wait(20)
+    run = with_crew(crew, router, lambda: asyncio.run(traffic(env["OMNIROUTE_KAFKA_BOOTSTRAP"], plan, 120)))
     return {"strategy": strategy, **figures(run, truths, args, args.duration)}
 
 

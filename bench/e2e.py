@@ -28,7 +28,9 @@ import subprocess
 import sys
 import time
 import uuid
+from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
 
 import httpx
 from redis import Redis
@@ -38,6 +40,8 @@ sys.path.insert(0, str(ROOT))
 
 from bench.e2e_memory import memory_report  # noqa: E402
 from tests.support.domains import policy_per_domain  # noqa: E402
+
+T = TypeVar("T")
 
 ADMIN = "bench-admin-token"
 TICK = os.sysconf("SC_CLK_TCK")
@@ -151,6 +155,21 @@ def start_router(env: dict, port: int, logs: Path, root: Path, name: str = "rout
             raise RuntimeError("router exited: " + (logs / f"{name}.log").read_text()[-2000:])
         time.sleep(0.2)
     raise TimeoutError("router not ready")
+
+
+def with_crew(crew: Proc, router: subprocess.Popen, work: Callable[[], T]) -> T:
+    """`work()` once the simulated agents are signed in; then the agents stop and print
+    their totals, and the router stops, whatever happened."""
+    try:
+        crew.expect("ready")
+        result = work()
+        crew.send("stop")
+        crew.expect("done", 60)
+        return result
+    finally:
+        crew.stop()
+        router.terminate()
+        router.wait(20)
 
 
 def gc_pauses(url: str) -> dict:

@@ -41,7 +41,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.e2e import ADMIN, Proc, RedisNodes, free_port, start_router  # noqa: E402
+from bench.e2e import ADMIN, Proc, RedisNodes, free_port, start_router, with_crew  # noqa: E402
 from bench.e2e_traffic import tail  # noqa: E402
 from services.chat_gateway.domain.chat import Pace, estimated_wait_s  # noqa: E402
 from shared import topics  # noqa: E402
@@ -164,16 +164,9 @@ def level(load: float, args, env: dict, redis: RedisNodes, logs: Path) -> dict:
     crew = Proc(sys.executable, "bench/e2e_agents.py", "--router", f"http://127.0.0.1:{port}",
                 "--admin-token", ADMIN, "--agents", str(args.agents), "--hold", str(args.hold),
                 "--prefix", f"ewt{uuid.uuid4().hex[:4]}", env=env, log=logs / "agents.log")
-    try:
-        crew.expect("ready")
-        rate = load * args.agents / args.hold  # a voice agent takes one call at a time
-        run = asyncio.run(traffic(env["OMNIROUTE_KAFKA_BOOTSTRAP"], rate, args.duration, crew, args.agents))
-        crew.send("stop")
-        crew.expect("done", 60)
-    finally:
-        crew.stop()
-        router.terminate()
-        router.wait(20)
+    rate = load * args.agents / args.hold  # a voice agent takes one call at a time
+    run = with_crew(crew, router, lambda: asyncio.run(
+        traffic(env["OMNIROUTE_KAFKA_BOOTSTRAP"], rate, args.duration, crew, args.agents)))
     router_err, pace_err = run.errors()
     waits = [w for w in run.waited.values() if w >= MIN_WAIT_S]
     bias = [(run.told[c][0] - run.waited[c]) / run.waited[c] for c in run.judged()]

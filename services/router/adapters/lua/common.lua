@@ -305,6 +305,15 @@ local function arm_reoffer(cid)
   redis.call('ZADD', K_TIMERS, 'NX', NOW + (POLICY.reoffer_delay_ms or 10000), 'retry:' .. cid)
 end
 
+-- Only agents who declined contact `c` could take it: the first of them now when the
+-- re-offer timer found nobody else (`allow_declined`), else a re-offer later.
+local function offer_to_decliner(c, decliner, allow_declined)
+  if not decliner then return nil end
+  if allow_declined then return offer_contact(c, decliner) end
+  arm_reoffer(c.id)
+  return nil
+end
+
 -- Give a waiting contact to the best eligible agent of its pool, if any. Decliners are
 -- skipped unless `allow_declined` (the re-offer timer found nobody else).
 local function push_contact(c, allow_declined)
@@ -324,11 +333,7 @@ local function push_contact(c, allow_declined)
       decliner = decliner or a
     end
   end
-  if decliner then
-    if allow_declined then return offer_contact(c, decliner) end
-    arm_reoffer(c.id)
-  end
-  return nil
+  return offer_to_decliner(c, decliner, allow_declined)
 end
 
 -- The best contact this agent could take now: its own returning customers first, then

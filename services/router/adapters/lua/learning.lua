@@ -121,11 +121,7 @@ push_best = function(c, allow_declined)
   if best and hold_for_better(c, lp, busy, best_mean, queue_ms) then return nil end
   if c.hold_bar then redis.call('HDEL', k_contact(c.id), 'hold_bar'); c.hold_bar = nil end
   if best then return offer_contact(c, best) end
-  if decliner then
-    if allow_declined then return offer_contact(c, decliner) end
-    arm_reoffer(c.id)
-  end
-  return nil
+  return offer_to_decliner(c, decliner, allow_declined)
 end
 
 -- Must freed agent `a` leave waiting contact `cid` alone? Yes while it is held for a
