@@ -289,8 +289,10 @@ local function note_transfer(c, from_agent, kind, q, to_agent, note, reason, war
     note = note or '', warm = warm or false})
 end
 
--- Each queue and channel's recent handle time (EWMA, kept by the completing transition).
-local HANDLE_ALPHA, HANDLE_DEFAULT_MS, HANDLE_TTL_S = 0.1, 180000, 7 * 86400
+-- Each queue and channel's recent handle time, kept by the completing transition: the
+-- mean of the first HANDLE_MEMORY contacts, then a moving average over about as many (a
+-- shorter memory would carry a single handle time's randomness into every estimate).
+local HANDLE_MEMORY, HANDLE_DEFAULT_MS, HANDLE_TTL_S = 50, 180000, 7 * 86400
 local function queue_handle_ms(q, ch)
   return tonumber(redis.call('HGET', k_handle_time(q, ch), 'ms') or '') or HANDLE_DEFAULT_MS
 end
@@ -470,8 +472,10 @@ end
 -- The completing transition keeps each queue and channel's recent handle time.
 local function note_handle_time(q, ch, handle_ms)
   local key = k_handle_time(q, ch)
-  local old = tonumber(redis.call('HGET', key, 'ms') or '')
-  redis.call('HSET', key, 'ms', math.floor(old and old + HANDLE_ALPHA * (handle_ms - old) or handle_ms))
+  local f = redis.call('HMGET', key, 'ms', 'n')
+  local old, n = tonumber(f[1]), (tonumber(f[2]) or 0) + 1
+  local ms = old and old + (handle_ms - old) / math.min(n, HANDLE_MEMORY) or handle_ms
+  redis.call('HSET', key, 'ms', math.floor(ms), 'n', math.min(n, HANDLE_MEMORY))
   redis.call('EXPIRE', key, HANDLE_TTL_S)
 end
 

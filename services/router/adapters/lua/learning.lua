@@ -12,8 +12,9 @@
 -- posterior and is tried now and then, one with many is judged on them.
 local OUTCOME_TTL_S, LEADERS, LEADERS_KEEP = 90 * 86400, 3, 50
 local CSAT_SD = 1.0  -- spread of one survey answer on the 1-5 scale
--- Only the latest answers count, so an agent who improves is seen to (older ones fade).
-local CSAT_MEMORY, HANDLE_MEMORY = 100, 50
+-- Only the latest answers count, so an agent who improves is seen to (older ones fade);
+-- handle times fade as the queue's do (HANDLE_MEMORY, common.lua).
+local CSAT_MEMORY = 100
 
 local function gauss()
   return math.sqrt(-2 * math.log(1 - math.random())) * math.cos(2 * math.pi * math.random())
