@@ -66,7 +66,7 @@ async def test_it_prefers_who_served_best_and_still_tries_the_new_agent(world):
     for _ in range(120):  # all three free for every decision
         cid = await world.contact(channel="chat", queue="learn", intent="billing")
         picked[(await world.offer_of(cid))["agent"]] += 1
-        await world.state.end_contact(f"end-{cid}", cid, "abandoned")
+        await world.state.end_contact(world.state.dedupe_key("tests", f"end-{cid}"), cid, "abandoned")
     assert picked["expert"] > picked["novice"] > 0, picked  # learnt, yet still exploring
     assert picked["novice"] >= 3, picked  # ~15 % expected: the prior is wide after no surveys
     assert picked["poor"] <= 3, picked  # known to do badly: (almost) never drawn

@@ -78,7 +78,7 @@ async def test_outcomes_are_retried_per_the_rules_then_exhausted(world):
         else:  # the voice gateway reports the call nobody took
             spec = {"offset_ms": None, "tier": None, "priority": None, "escalate": False, "requeue_reason": None,
                     "metadata": {"callback_last_outcome": outcome}, "retry_in_ms": 0, "close_reason": outcome}
-            assert await world.state.update_contact(f"u-{cid}", cid, spec) == "closed"
+            assert await world.state.update_contact(world.state.dedupe_key("tests", f"u-{cid}"), cid, spec) == "closed"
         await world.advance(5_000)  # the voice wrap-up
         return cid
 
