@@ -270,6 +270,9 @@ class DeflectionAccepted(Model):
     article_id: Slug
 
 
+CampaignOutcome = Literal["completed", "busy", "no_answer", "failed", "abandoned", "sent", "do_not_contact"]
+
+
 class CampaignAttemptEnded(Model):
     """One attempt at a campaign's target ended (the router decides what follows)."""
     campaign_id: Slug
@@ -277,7 +280,7 @@ class CampaignAttemptEnded(Model):
     contact_id: Id | None = Field(default=None, description="The attempt's contact (none when it never started)")
     channel: ChannelName
     attempt: int = Field(ge=0, description="Attempts at this target before this one")
-    outcome: Literal["completed", "busy", "no_answer", "failed", "abandoned", "sent", "do_not_contact"]
+    outcome: CampaignOutcome
     retry_at_ms: int | None = Field(default=None, description="When it is tried again; none: the target is done")
 
 

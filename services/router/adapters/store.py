@@ -181,27 +181,38 @@ class RoutingStore:
         return await self._run("set_campaign_state", campaign_id, state)
 
     async def running_campaigns(self) -> list[tuple[str, dict]]:
-        """The running campaigns and their specs (the pacer's work)."""
+        """The running campaigns and their specs (the pacer's work), in one round trip."""
         ids = sorted(m.decode() for m in await self.redis.smembers(self.constant("campaigns")))
-        specs = [await self.redis.hget(self.key("campaign", i), "spec") for i in ids]
+        async with self.redis.pipeline(transaction=False) as pipe:
+            for i in ids:
+                pipe.hget(self.key("campaign", i), "spec")
+            specs = await pipe.execute()
         return [(i, json.loads(s)) for i, s in zip(ids, specs, strict=True) if s]
 
+    async def campaigns(self, campaign_ids: list[str]) -> list[dict | None]:
+        """Each one's spec, state and counters, and how many targets wait for a (next)
+        attempt; None for one no longer kept. One round trip."""
+        async with self.redis.pipeline(transaction=False) as pipe:
+            for i in campaign_ids:
+                pipe.hgetall(self.key("campaign", i)).zcard(self.key("campaign_due", i))
+            read = await pipe.execute()
+        found = []
+        for raw, waiting in zip(read[::2], read[1::2], strict=True):
+            fields = decoded(raw)
+            found.append({**fields, "spec": json.loads(fields["spec"]), "waiting": waiting} if fields else None)
+        return found
+
     async def campaign(self, campaign_id: str) -> dict | None:
-        """Its spec, state and counters, and how many targets wait for a (next) attempt."""
-        raw = await self._hash(self.key("campaign", campaign_id))
-        if raw is None:
-            return None
-        waiting = await self.redis.zcard(self.key("campaign_due", campaign_id))
-        return {**raw, "spec": json.loads(raw["spec"]), "waiting": waiting}
+        return (await self.campaigns([campaign_id]))[0]
 
     async def campaign_ids(self, limit: int = 50) -> list[str]:
-        """The newest campaigns still kept (those expired are dropped from the index)."""
-        index = self.constant("campaign_index")
-        ids = [m.decode() for m in await self.redis.zrevrange(index, 0, limit - 1)]
-        gone = [i for i in ids if not await self.redis.exists(self.key("campaign", i))]
-        if gone:
-            await self.redis.zrem(index, *gone)
-        return [i for i in ids if i not in gone]
+        """The newest campaigns' ids (the index is only read; see campaigns() for the kept)."""
+        return [m.decode() for m in await self.redis.zrevrange(self.constant("campaign_index"), 0, limit - 1)]
+
+    async def forget_campaigns(self, campaign_ids: list[str]) -> None:
+        """Drop from the index campaigns whose keys expired."""
+        if campaign_ids:
+            await self.redis.zrem(self.constant("campaign_index"), *campaign_ids)
 
     async def do_not_contact(self, addresses: list[str], add: bool = True) -> int:
         key = self.constant("dnc")

@@ -5,11 +5,11 @@ replies come back as inbound email."""
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from shared.events import KeyId, Slug
+from shared.events import CampaignOutcome, KeyId, Slug
 
 Outcome = Literal["busy", "no_answer", "failed"]
 NUMBER = r"^\+?[0-9*#]{3,32}$"
@@ -66,7 +66,8 @@ class Campaign(Strict):
 
     def compiled(self) -> dict:
         """What the Lua transitions read."""
-        return {"id": self.id, "channel": self.channel, "queue": self.queue, "intent": self.intent,
+        return {"id": self.id, "name": self.name, "schedule": self.schedule or "", "channel": self.channel,
+                "queue": self.queue, "intent": self.intent,
                 "max_attempts": self.max_attempts, "retry_ms": {k: int(v * 1000) for k, v in self.retry_s.items()},
                 "agent_share": self.agent_share, "send_gap_ms": int(1000 / self.send_per_s),
                 "subject": self.subject, "body": self.body}
@@ -76,9 +77,7 @@ class Campaign(Strict):
         return [{"id": t.id, "a": t.address(self.channel), "n": t.name,
                  "c": t.customer_id or t.address(self.channel), "k": 0, "s": "pending"} for t in self.targets]
 
-
-
-OUTCOMES = ("completed", "busy", "no_answer", "failed", "abandoned", "sent", "do_not_contact")
+OUTCOMES = get_args(CampaignOutcome)
 
 
 def progress(raw: dict) -> dict:

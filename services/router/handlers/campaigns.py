@@ -28,8 +28,7 @@ async def create_campaign(msg: c.CreateCampaign, deps: RouterDeps) -> dict:
     policy, campaign = deps.policy.policy, msg.campaign
     _check_against(policy, campaign)
     first_step = policy.queues[campaign.queue].steps[0]
-    spec = {**campaign.compiled(), "schedule": campaign.schedule or "", "name": campaign.name,
-            "skills": [s.model_dump() for s in first_step.skills]}
+    spec = {**campaign.compiled(), "skills": [s.model_dump() for s in first_step.skills]}
     if await deps.store.create_campaign(spec, campaign.target_rows()) == "exists":
         raise Conflict(f"campaign {campaign.id!r} exists")
     return await get_campaign(c.GetCampaign(campaign.id), deps)
@@ -43,8 +42,11 @@ async def get_campaign(msg: c.GetCampaign, deps: RouterDeps) -> dict:
 
 
 async def recent_campaigns(deps: RouterDeps, limit: int) -> list[dict]:
-    """The newest campaigns' progress (running or kept after they ended)."""
-    found = [await deps.store.campaign(i) for i in await deps.store.campaign_ids(limit)]
+    """The newest campaigns' progress (running or kept after they ended); those whose
+    keys expired leave the index."""
+    ids = await deps.store.campaign_ids(limit)
+    found = await deps.store.campaigns(ids)
+    await deps.store.forget_campaigns([i for i, f in zip(ids, found, strict=True) if f is None])
     return [progress(f) for f in found if f is not None]
 
 

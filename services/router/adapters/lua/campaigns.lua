@@ -94,8 +94,7 @@ local function call_target(spec, tid, t)
   redis.call('HINCRBY', k_campaign(id), 'inflight', 1)
   redis.call('HINCRBY', k_campaign(id), 'attempts', 1)
   local c = load_contact(cid)
-  emit('contact.queued', cid, {contact_id = cid, queue = spec.queue, channel = 'voice', tier = 'campaign',
-    customer_id = t.c, required_skills = spec.skills, order_ms = c.score, position = 1, estimated_wait_s = cjson.null})
+  emit_queued(c, spec.skills)
   enter_queue(c, spec.queue)
   settle_new(c)
 end

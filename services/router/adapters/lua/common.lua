@@ -297,6 +297,15 @@ local function queue_handle_ms(q, ch)
   return tonumber(redis.call('HGET', k_handle_time(q, ch), 'ms') or '') or HANDLE_DEFAULT_MS
 end
 
+local function note_handle_time(q, ch, handle_ms)
+  local key = k_handle_time(q, ch)
+  local f = redis.call('HMGET', key, 'ms', 'n')
+  local old, n = tonumber(f[1]), (tonumber(f[2]) or 0) + 1
+  local ms = old and old + (handle_ms - old) / math.min(n, HANDLE_MEMORY) or handle_ms
+  redis.call('HSET', key, 'ms', math.floor(ms), 'n', math.min(n, HANDLE_MEMORY))
+  redis.call('EXPIRE', key, HANDLE_TTL_S)
+end
+
 -- The best_outcome strategy (learning.lua, appended after this file): which free agent
 -- a contact goes to, and whether a freed agent must leave a contact held for a better one.
 local push_best, held_from
@@ -418,8 +427,6 @@ local function arm_step_timer(c)
   if t >= 0 and c.step < qp.steps - 1 then arm('step:' .. c.id .. ':' .. (c.step + 1), NOW + t) end
 end
 
--- Put a queued contact in queue `q` (arrival or overflow): first eligible step, step and
--- max-wait timers. Its score (arrival and tier) is kept, so it keeps its place.
 -- The arrival pace of a queue and channel per priority lead (a contact's offset: tier,
 -- priority): later arrivals with a greater lead overtake a waiting contact. One field
 -- per lead in use: "<EWMA gap ms>|<last arrival ms>".
@@ -443,6 +450,7 @@ end
 -- break), each contact taking the queue's recent handle time. 0 when a free agent takes
 -- it at once. A few reads, none growing with the queue.
 local function estimate(q, s, ch, score, lead)
+  lead = lead or 0
   local ahead = 0
   for step = 0, POLICY.queues[q].steps - 1 do
     ahead = ahead + redis.call('ZCOUNT', k_wait(q, step, ch), '-inf', '(' .. score)
@@ -457,7 +465,7 @@ local function estimate(q, s, ch, score, lead)
   local flat = redis.call('HGETALL', k_arrivals(q, ch))
   for i = 1, #flat, 2 do
     local l, gap = tonumber(flat[i]), tonumber(string.match(flat[i + 1], '^([^|]*)|'))
-    if l and gap and gap > 0 and l > (lead or 0) then overtakers[#overtakers + 1] = {1 / gap, l - (lead or 0)} end
+    if l and gap and gap > 0 and l > lead then overtakers[#overtakers + 1] = {1 / gap, l - lead} end
   end
   local base = (ahead + 1) * each
   local wait = base
@@ -469,16 +477,17 @@ local function estimate(q, s, ch, score, lead)
   return ahead + 1, math.floor(wait / 100) / 10
 end
 
--- The completing transition keeps each queue and channel's recent handle time.
-local function note_handle_time(q, ch, handle_ms)
-  local key = k_handle_time(q, ch)
-  local f = redis.call('HMGET', key, 'ms', 'n')
-  local old, n = tonumber(f[1]), (tonumber(f[2]) or 0) + 1
-  local ms = old and old + (handle_ms - old) / math.min(n, HANDLE_MEMORY) or handle_ms
-  redis.call('HSET', key, 'ms', math.floor(ms), 'n', math.min(n, HANDLE_MEMORY))
-  redis.call('EXPIRE', key, HANDLE_TTL_S)
+-- contact.queued for `c` (its queue, channel, tier, customer, score and lead as kept),
+-- with the first step's `skills` and where it stands: its place and estimated wait.
+local function emit_queued(c, skills)
+  local position, ewt = estimate(c.queue, skip_steps(c.queue, c.channel, 0), c.channel, c.score, tonumber(c.offset))
+  emit('contact.queued', c.id, {contact_id = c.id, queue = c.queue, channel = c.channel, tier = c.tier,
+    customer_id = c.customer, required_skills = skills, order_ms = c.score, position = position,
+    estimated_wait_s = ewt or cjson.null})
 end
 
+-- Put a queued contact in queue `q` (arrival or overflow): first eligible step, step and
+-- max-wait timers. Its score (arrival and tier) is kept, so it keeps its place.
 local function enter_queue(c, q)
   local qp = POLICY.queues[q]
   c.queue, c.qstart, c.state = q, NOW, 'queued'

@@ -41,11 +41,7 @@ if spec.closed_action then
 end
 local c = load_contact(cid)
 note_arrival(spec.queue, spec.channel, spec.offset_ms)
-local position, ewt = estimate(spec.queue, skip_steps(spec.queue, spec.channel, 0), spec.channel, c.score,
-  spec.offset_ms)
-emit('contact.queued', cid, {contact_id = cid, queue = spec.queue, channel = spec.channel,
-  tier = spec.tier, customer_id = spec.customer_id, required_skills = spec.skills,
-  order_ms = c.score, position = position, estimated_wait_s = ewt or cjson.null})
+emit_queued(c, spec.skills)
 -- A returning customer waits for their last agent first, for the queue's preferred time:
 -- the conversation's agent, else the customer's last agent on any channel.
 if (conv ~= '' or rel ~= '') and (qp.preferred_ms or -1) > 0 then

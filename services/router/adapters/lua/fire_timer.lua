@@ -65,11 +65,7 @@ if kind == 'open' then  -- its queue opened (or a retry is due): it joins it at 
     redis.call('HSET', k_contact(id), 'deferred', '')
     emit('contact.requeued', id, {contact_id = id, queue = c.queue, reason = 'callback_retry'})
   else
-    local position, ewt = estimate(c.queue, skip_steps(c.queue, c.channel, 0), c.channel, c.score,
-      tonumber(c.offset))
-    emit('contact.queued', id, {contact_id = id, queue = c.queue, channel = c.channel, tier = c.tier,
-      customer_id = c.customer, required_skills = cjson.decode(c.skills or '[]'),
-      order_ms = c.score, position = position, estimated_wait_s = ewt or cjson.null})
+    emit_queued(c, cjson.decode(c.skills or '[]'))
   end
   if still_served(c) then enter_queue(c, c.queue) else rehome(c) end
   if c.state == 'queued' then settle_new(c) end
