@@ -12,7 +12,7 @@ that intent's handle time, and the customer answers the survey (the router's sur
 page, a link signed with OMNIROUTE_SURVEY_SECRET) with a score drawn around that CSAT.
 
 Reads commands on stdin (`free`: every agent becomes available; `away N`: the first N
-go not_ready; `stop`: print the totals as one JSON line and exit) and prints `ready` once every agent is signed in.
+go not_ready on a break; `back I`: the I-th (from 0) becomes available; `stop`: print the totals as one JSON line and exit) and prints `ready` once every agent is signed in.
 
     python bench/e2e_agents.py --router http://127.0.0.1:8080[,http://...] --agents 200 --hold 5 [--domains a,b]
 """
@@ -136,6 +136,10 @@ class Agents:
                                          json={"state": "not_ready", "reason": "break"})
                                for a, auth in list(self.tokens.items())[:n]))
 
+    async def back(self, i: int) -> None:
+        agent_id, auth = list(self.tokens.items())[i]
+        await self.call("PUT", f"/v1/agents/{agent_id}/state", auth, agent_id, json={"state": "available"})
+
     async def free_all(self) -> None:
         await asyncio.gather(*(self.call("PUT", f"/v1/agents/{a}/state", auth, a, json={"state": "available"})
                                for a, auth in self.tokens.items()))
@@ -178,6 +182,8 @@ async def main(args) -> None:
         elif line.startswith("away "):  # the first N agents leave (not_ready): staffing drops
             await agents.away(int(line.split()[1]))
             print(json.dumps({"event": "away"}), flush=True)
+        elif line.startswith("back "):  # one agent is back from a break
+            await agents.back(int(line.split()[1]))
         elif line == "stop":
             break
     elapsed = time.monotonic() - t0

@@ -2,13 +2,16 @@
 
 Voice traffic (Poisson arrivals, a fifth of it premium) goes through the real router
 process on real Kafka and Redis, served by simulated agents (bench/e2e_agents.py:
-desktops, exponential handle times). A third of the way in, a quarter of them leave
-(not_ready); two thirds in they come back. For every contact that waited, the estimate
+desktops, exponential handle times). A third of the way in, a quarter of them go on a
+break planned to last a third of the run (the policy's `planned_breaks_s`), and each
+comes back 0.95 to 1.25 times that later (agents are late from breaks more often than
+early). For every contact that waited, the estimate
 given when it was queued is set against the wait that followed, for two estimators on
 the same contacts:
 
   router  contact.queued's estimated_wait_s: its place in the real order (tier, aging),
-          the agents staffed for it and the queue's recent handle time
+          the agents serving it (and when those on a planned break are due back), the
+          queue's recent handle time and the pace of arrivals that overtake it
   pace    its place in arrival order times the queue's answer pace (what the chat
           widget showed before: services/chat_gateway/domain/chat.py)
 
@@ -20,6 +23,10 @@ put (the wait for the k-th of the departures is then Erlang(k): no estimate gets
 median error under ~60 % at place 1, ~20 % takes about 10 places).
 
     python bench/ewt.py [--agents 8] [--hold 3] [--loads 0.85,1.0,1.15] [--duration 40]
+                        [--open-breaks] [--router-root DIR]
+
+--open-breaks leaves the break unplanned (and the policy as it is): for a router from
+before planned breaks, run with --router-root on a worktree of that commit.
 """
 
 from __future__ import annotations
@@ -38,6 +45,7 @@ import uuid
 from pathlib import Path
 
 import numpy as np
+import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -47,6 +55,7 @@ from services.chat_gateway.domain.chat import Pace, estimated_wait_s  # noqa: E4
 from shared import topics  # noqa: E402
 from shared.cloudevents import decode, encode, new_event  # noqa: E402
 from shared.events import ContactCreated, Customer, event_type  # noqa: E402
+from shared.policy import DEFAULT_POLICY_FILE  # noqa: E402
 from shared.kafka import make_producer  # noqa: E402
 
 DEFAULT_WAIT_S = 60.0  # the pace estimator's answer before any assignment (the widget's default)
@@ -104,6 +113,14 @@ def bound(places: list[int], draws: int = 2000) -> list[float]:
     return errors
 
 
+def staffing(duration: float, agents: int) -> list[tuple[float, str]]:
+    """When the crew's staffing changes (s into the run, command): a quarter of the agents
+    go on a break a third of the way in, each back 0.95-1.25 x the planned third later."""
+    away, planned = agents // 4, duration / 3
+    back = [(planned + planned * random.uniform(0.95, 1.25), f"back {i}") for i in range(away)]
+    return [(planned, f"away {away}"), *sorted(back)]
+
+
 async def traffic(bootstrap: str, rate: float, duration: float, crew: Proc, agents: int) -> Run:
     run = Run()
     producer = make_producer(bootstrap)
@@ -125,14 +142,10 @@ async def traffic(bootstrap: str, rate: float, duration: float, crew: Proc, agen
 
     reader = asyncio.create_task(read())
     numbers, started = itertools.count(), time.monotonic()
-    phase = 0
+    changes = staffing(duration, agents)
     while (elapsed := time.monotonic() - started) < duration:
-        if phase == 0 and elapsed > duration / 3:
-            crew.send(f"away {agents // 4}")  # agents leave: staffing drops mid-queue
-            phase = 1
-        elif phase == 1 and elapsed > 2 * duration / 3:
-            crew.send("free")  # and come back
-            phase = 2
+        while changes and changes[0][0] <= elapsed:
+            crew.send(changes.pop(0)[1])
         cid = f"{prefix}{next(numbers)}"
         tier = "premium" if random.random() < 0.2 else "basic"
         data = ContactCreated(id=cid, channel="voice", intent="general", tier=tier,
@@ -141,6 +154,8 @@ async def traffic(bootstrap: str, rate: float, duration: float, crew: Proc, agen
         await producer.send(topics.CONTACTS, value=value, key=key, headers=headers)
         run.order.append(cid)
         await asyncio.sleep(random.expovariate(rate))
+    for _, command in changes:
+        crew.send(command)
     drain = time.monotonic() + 120  # the queue empties: every wait is known
     while run.waiting and time.monotonic() < drain:
         await asyncio.sleep(0.5)
@@ -157,6 +172,11 @@ def pct(values: list[float], p: float) -> float:
 
 def level(load: float, args, env: dict, redis: RedisNodes, logs: Path) -> dict:
     redis.flushdb()
+    if not args.open_breaks:  # the break the agents take is planned to last a third of the run
+        policy = yaml.safe_load(DEFAULT_POLICY_FILE.read_text())
+        policy["planned_breaks_s"] = {"break": args.duration / 3}
+        (logs / "policy.yaml").write_text(yaml.safe_dump(policy))
+        env = {**env, "OMNIROUTE_POLICY_FILE": str(logs / "policy.yaml")}
     env = {**env, "OMNIROUTE_ADMIN_TOKEN": ADMIN, "OMNIROUTE_ROUTER_GROUP": f"bench-ewt-{uuid.uuid4().hex[:8]}",
            "OMNIROUTE_OFFSET_RESET": "latest", "OMNIROUTE_LOG_LEVEL": "WARNING"}
     port = free_port()
@@ -190,6 +210,8 @@ def main() -> int:
     p.add_argument("--hold", type=float, default=3.0, help="mean handle time, s (exponential)")
     p.add_argument("--loads", default="0.85,1.0,1.15,1.3", help="offered traffic over the agents' capacity")
     p.add_argument("--duration", type=float, default=40.0, help="seconds of arrivals per load")
+    p.add_argument("--open-breaks", action="store_true",
+                   help="the break has no planned length, the policy is left as it is (an older router)")
     p.add_argument("--router-root", default=str(Path(__file__).resolve().parent.parent),
                    help="the source tree the router runs from (a worktree of another commit)")
     args = p.parse_args()
@@ -197,7 +219,8 @@ def main() -> int:
     redis = RedisNodes(env["OMNIROUTE_REDIS_URL"])
     logs = Path(tempfile.mkdtemp(prefix="bench-ewt-"))
     print(f"agents {args.agents}, mean handle {args.hold} s, {args.duration:.0f} s of arrivals per load, "
-          f"a quarter of the agents away in the middle third; waits under {MIN_WAIT_S:.0f} s not judged")
+          f"a quarter of the agents on a {'' if args.open_breaks else 'planned '}break of a third, "
+          f"back 0.95-1.25 x later; waits under {MIN_WAIT_S:.0f} s not judged")
     print(f"{'load':>5} {'rate/s':>7} {'contacts':>8} {'judged':>6} {'mean wait':>9}   "
           f"{'router APE p50':>14} {'p90':>6}   {'pace APE p50':>12} {'p90':>6}")
     for load in (float(x) for x in args.loads.split(",")):

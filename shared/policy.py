@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, PositiveFloat, model_validator
 
 from shared.events import DEFAULT_DOMAIN, ChannelName, DomainName, KeyId, Level, Slug
 from shared.hours import Schedule
@@ -131,6 +131,9 @@ class Policy(Strict):
     offer_timeout_s: float = Field(default=20, gt=0)
     escalation_boost_s: float = Field(default=600, ge=0, description="Priority seconds an escalated contact gains")
     max_missed_offers: int = Field(default=3, ge=1, description="Consecutive offer timeouts that pause an agent (not_ready, missed_offers)")
+    planned_breaks_s: dict[Slug, PositiveFloat] = Field(
+        default_factory=dict,
+        description="Not-ready reasons that are planned breaks, with their length (break: 900): wait estimates count an agent on one back from when it is due")
     reoffer_delay_s: float = Field(default=10, gt=0, description="When only decliners are eligible, re-offer after this long")
     relationship_ttl_s: float = Field(default=30 * 86400, gt=0, description="How long a conversation remembers its last agent")
     dispositions: dict[Slug, str] = Field(
@@ -232,6 +235,7 @@ class Policy(Strict):
             "queues": {n: _compile_queue(q) for n, q in self.queues.items()},
             "offer_timeout_ms": int(self.offer_timeout_s * 1000),
             "max_missed_offers": self.max_missed_offers,
+            "break_ms": {reason: int(s * 1000) for reason, s in self.planned_breaks_s.items()},
             "reoffer_delay_ms": int(self.reoffer_delay_s * 1000),
             "relationship_ttl_s": int(self.relationship_ttl_s),
             "transfer_hold_ms": int(self.transfer_hold_s * 1000),

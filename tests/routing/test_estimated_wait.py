@@ -68,3 +68,51 @@ async def test_later_arrivals_of_a_higher_tier_are_counted_as_overtaking(world):
     assert (q["position"], q["estimated_wait_s"]) == (4, 210.0)
     premium = await world.contact(channel="voice", tier="premium")
     assert (await queued(world, premium))["estimated_wait_s"] == 120.0  # 3 premium ahead of it, then it
+
+
+async def on_a_planned_break(world, break_s: float) -> None:
+    """The policy plans `break` as `break_s` long; `meeting` stays open-ended."""
+    world.policy = world.policy.model_copy(update={"planned_breaks_s": {"break": break_s}})
+    await world.state.install_policy(world.policy)
+
+
+async def test_an_agent_on_a_planned_break_counts_from_when_it_is_due_to_end(world):
+    await on_a_planned_break(world, 30)
+    await busy_agents(world, 2)  # 60 s handle time
+    assert await world.state.set_agent_state("a1", "not_ready", "break") == "ok"  # back in 30 s
+    cid = await world.contact(channel="voice", tier="basic")
+    # One agent works alone for 30 s (half a contact), then both: the other half of the
+    # 60 s of handling takes 15 s more. 45 s, not the 60 s of one agent.
+    assert (await queued(world, cid))["estimated_wait_s"] == 45.0
+
+    world.clock.now += 20_000  # 10 s of the break left
+    later = await world.contact(channel="voice", tier="basic")
+    # 120 s of handling: 10 s of one agent, then 110 s over two agents (55 s): 65 s
+    assert (await queued(world, later))["estimated_wait_s"] == 65.0
+
+
+async def test_an_overdue_or_open_ended_break_is_not_counted(world):
+    await on_a_planned_break(world, 30)
+    await busy_agents(world, 2)
+    assert await world.state.set_agent_state("a0", "not_ready", "meeting") == "ok"  # open-ended
+    assert await world.state.set_agent_state("a1", "not_ready", "break") == "ok"
+    cid = await world.contact(channel="voice", tier="basic")
+    # Nobody serving now; a1 is due back in 30 s and then takes 60 s
+    assert (await queued(world, cid))["estimated_wait_s"] == 90.0
+
+    world.clock.now += 31_000  # a1 is late: no longer counted, and nobody else serves
+    later = await world.contact(channel="voice", tier="basic")
+    assert (await queued(world, later))["estimated_wait_s"] is None
+
+
+async def test_the_break_index_follows_the_agent(world):
+    await on_a_planned_break(world, 30)
+    await busy_agents(world, 1)
+    returning = world.state.key("returning", "support", 0, "voice")
+    assert await world.state.set_agent_state("a0", "not_ready", "break") == "ok"
+    assert await world.state.redis.zscore(returning, "a0") == world.clock.now + 30_000
+    assert await world.state.set_agent_state("a0", "available") == "ok"
+    assert await world.state.redis.zscore(returning, "a0") is None  # back: serving again
+    assert await world.state.set_agent_state("a0", "not_ready", "break") == "ok"
+    assert await world.state.set_agent_state("a0", "offline") == "ok"
+    assert await world.state.redis.zscore(returning, "a0") is None  # signed out: nowhere

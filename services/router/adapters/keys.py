@@ -27,6 +27,7 @@ TEMPLATES: dict[str, str] = {
     "pool": "pool:{q}:{s}:{ch}",  # available agents who meet (queue, step), for channel
     "staff": "staff:{q}:{s}:{ch}",  # logged-in agents who meet (queue, step)
     "serving": "serving:{q}:{s}:{ch}",  # of those, the ones working now (not on a break): wait estimates
+    "returning": "returning:{q}:{s}:{ch}",  # of the staff, those on a planned break, by when due back (ms)
     "wait": "wait:{q}:{s}:{ch}",  # waiting contacts, score = arrival - tier lead
     "prefwait": "prefwait:{id}",  # returning customers held for their last agent
     "conv": "conv:{id}",  # a conversation's last agent
@@ -68,7 +69,8 @@ CONSTANTS: dict[str, str] = {
     "campaign_index": "campaign:index",  # every campaign id by creation (expired ones dropped when listed)
     "dnc": "dnc",  # do-not-contact numbers and addresses
 }
-PREFIXES: dict[str, str] = {"pool_prefix": "pool:"}  # not keys: the start of a family of them
+# Not keys: the start of a family of them (the sorted-set indexes an agent is kept in).
+PREFIXES: dict[str, str] = {"pool_prefix": "pool:", "returning_prefix": "returning:"}
 PARAM = re.compile(r"\{(\w+)\}")
 
 

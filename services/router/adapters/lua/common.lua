@@ -8,6 +8,7 @@
 --                          ordered by the queue's strategy (lowest first)
 --   staff:<q>:<step>:<ch>  set of logged-in agents who meet the step (skip_if_no_eligible)
 --   serving:<q>:<step>:<ch> of those, the ones working (available or in wrap-up): estimates
+--   returning:<q>:<step>:<ch> of those, the ones on a planned break, by when due back
 --   wait:<q>:<step>:<ch>   zset of waiting contacts, score = arrival - tier/priority lead
 --   prefwait:<agent>       zset of returning customers held for their last agent
 --   timers                 zset of durable timers (offer, step, maxwait, pref, retry,
@@ -80,6 +81,7 @@ local function load_agent(id)
   a.quals = cjson.decode(a.quals or '[]')
   a.busy = cjson.decode(a.busy or '{}')
   a.idx = cjson.decode(a.idx or '{}')
+  a.due = tonumber(a.due or '')  -- when a planned break ends (ms), while on one
   -- Agents indexed before `idx` existed listed their keys in `pools`: dropped, then rebuilt.
   a.legacy = a.pools ~= nil
   for _, key in ipairs(cjson.decode(a.pools or '[]')) do a.idx[key] = a.idx[key] or 'legacy' end
@@ -142,7 +144,8 @@ local function pool_score(a, qual, strategy)
 end
 
 local function drop_index(key, aid)
-  if string.sub(key, 1, #K_POOL_PREFIX) == K_POOL_PREFIX then redis.call('ZREM', key, aid)
+  if string.sub(key, 1, #K_POOL_PREFIX) == K_POOL_PREFIX
+    or string.sub(key, 1, #K_RETURNING_PREFIX) == K_RETURNING_PREFIX then redis.call('ZREM', key, aid)
   else redis.call('SREM', key, aid) end
 end
 
@@ -160,7 +163,8 @@ local function refresh_pools(a)
         if can_take(a, ch) then want[k_pool(qual.q, qual.s, ch)] = pool_score(a, qual, qp.strategy) end
         if a.state ~= 'offline' and has(a.channels, ch) then
           want[k_staff(qual.q, qual.s, ch)] = true
-          if a.state ~= 'not_ready' then want[k_serving(qual.q, qual.s, ch)] = true end
+          if a.state ~= 'not_ready' then want[k_serving(qual.q, qual.s, ch)] = true
+          elseif a.due then want[k_returning(qual.q, qual.s, ch)] = a.due end
         end
       end
     end
@@ -191,6 +195,7 @@ local function leave_pools(a)
         redis.call('ZREM', k_pool(qual.q, qual.s, ch), a.id)
         redis.call('SREM', k_staff(qual.q, qual.s, ch), a.id)
         redis.call('SREM', k_serving(qual.q, qual.s, ch), a.id)
+        redis.call('ZREM', k_returning(qual.q, qual.s, ch), a.id)
       end
     end
   end
@@ -208,7 +213,10 @@ local function set_agent_state(a, state, reason)
   if a.state == state and (a.reason or '') == (reason or '') then return end
   a.state = state
   a.reason = reason or ''
-  redis.call('HSET', k_agent(a.id), 'state', state, 'reason', a.reason)
+  -- A planned break (Policy.planned_breaks_s) is due to end: estimates count the agent then.
+  local planned = state == 'not_ready' and POLICY.break_ms and POLICY.break_ms[a.reason]
+  a.due = planned and NOW + planned or nil
+  redis.call('HSET', k_agent(a.id), 'state', state, 'reason', a.reason, 'due', a.due or '')
   emit('agent.state_changed', a.id, {agent_id = a.id, state = state, reason = a.reason})
 end
 
@@ -443,12 +451,35 @@ local function note_arrival(q, ch, lead)
   redis.call('EXPIRE', key, ARRIVAL_TTL_S)
 end
 
+-- How long until `agent_ms` of agent time is worked: `serving` agents from now, plus
+-- those back from a planned break `due` ms from now (ascending). nil: nobody will.
+local function time_to_work(agent_ms, serving, due)
+  local t, done, working = 0, 0, serving
+  for _, d in ipairs(due) do
+    if working > 0 and done + working * (d - t) >= agent_ms then break end
+    done, t, working = done + working * (d - t), d, working + 1
+  end
+  if working == 0 then return nil end
+  return t + (agent_ms - done) / working
+end
+
+-- Agents of the step on a planned break who are due back (not overdue), as ms from now,
+-- soonest first; the first RETURNING_READ count.
+local RETURNING_READ = 20
+local function due_back(q, s, ch)
+  local flat = redis.call('ZRANGEBYSCORE', k_returning(q, s, ch), NOW, '+inf', 'WITHSCORES',
+    'LIMIT', 0, RETURNING_READ)
+  local due = {}
+  for i = 2, #flat, 2 do due[#due + 1] = tonumber(flat[i]) - NOW end
+  return due
+end
+
 -- Estimated wait (EWT) of a contact about to wait at step `s` with priority lead `lead`:
 -- the contacts ahead of it in the real priority order (every step's waiting set of its
 -- queue and channel, by score) and those expected to arrive with a greater lead and
 -- overtake it while it waits, served by the agents working for its step (not those on a
--- break), each contact taking the queue's recent handle time. 0 when a free agent takes
--- it at once. A few reads, none growing with the queue.
+-- break, until their planned break ends), each contact taking the queue's recent handle
+-- time. 0 when a free agent takes it at once. A few reads, none growing with the queue.
 local function estimate(q, s, ch, score, lead)
   lead = lead or 0
   local ahead = 0
@@ -456,23 +487,23 @@ local function estimate(q, s, ch, score, lead)
     ahead = ahead + redis.call('ZCOUNT', k_wait(q, step, ch), '-inf', '(' .. score)
   end
   if redis.call('ZCARD', k_pool(q, s, ch)) > ahead then return ahead + 1, 0 end  -- a free agent takes it
-  local staffed = redis.call('SCARD', k_serving(q, s, ch))
-  if staffed == 0 then return ahead + 1, nil end
+  local serving, due = redis.call('SCARD', k_serving(q, s, ch)), due_back(q, s, ch)
+  if serving == 0 and #due == 0 then return ahead + 1, nil end
   local cost = (POLICY.channels[ch] and POLICY.channels[ch].cost) or 100
-  local slots = staffed * math.max(1, math.floor(100 / cost))  -- contacts served at once
-  local each = queue_handle_ms(q, ch) / slots  -- the wait one more contact ahead adds
+  -- agent time one contact takes: the handle time over the contacts an agent takes at once
+  local each = queue_handle_ms(q, ch) / math.max(1, math.floor(100 / cost))
   local overtakers = {}  -- {arrivals per ms, how long after it they still overtake}
   local flat = redis.call('HGETALL', k_arrivals(q, ch))
   for i = 1, #flat, 2 do
     local l, gap = tonumber(flat[i]), tonumber(string.match(flat[i + 1], '^([^|]*)|'))
     if l and gap and gap > 0 and l > lead then overtakers[#overtakers + 1] = {1 / gap, l - lead} end
   end
-  local base = (ahead + 1) * each
+  local base = time_to_work((ahead + 1) * each, serving, due)
   local wait = base
-  for _ = 1, 8 do  -- wait = base + each x overtakers arriving within it (a fixed point)
+  for _ = 1, 8 do  -- the contacts ahead and the overtakers arriving within the wait (a fixed point)
     local more = 0
     for _, o in ipairs(overtakers) do more = more + o[1] * math.min(wait, o[2]) end
-    wait = math.min(base + more * each, 10 * base)
+    wait = math.min(time_to_work((ahead + 1 + more) * each, serving, due), 10 * base)
   end
   return ahead + 1, math.floor(wait / 100) / 10
 end
