@@ -17,13 +17,14 @@ the same contacts:
 
 Prints, per load (offered traffic over the agents' capacity), the median and p90 of the
 absolute percentage error |estimate - wait| / wait; then the same by the contact's place
-(1, 2-4, 5-9, 10 or more ahead of it, the router's position) beside a bound: the error
+(1, 2-4, 5-9, 10 or more ahead of it, the router's position) beside a bound (also for
+all of a load's judged contacts at their places): the error
 of the best possible point estimate if handle times are exponential and staffing stays
 put (the wait for the k-th of the departures is then Erlang(k): no estimate gets its
 median error under ~60 % at place 1, ~20 % takes about 10 places).
 
     python bench/ewt.py [--agents 8] [--hold 3] [--loads 0.85,1.0,1.15] [--duration 40]
-                        [--open-breaks] [--router-root DIR]
+                        [--seed 1] [--open-breaks] [--router-root DIR]
 
 --open-breaks leaves the break unplanned (and the policy as it is): for a router from
 before planned breaks, run with --router-root on a worktree of that commit.
@@ -113,15 +114,16 @@ def bound(places: list[int], draws: int = 2000) -> list[float]:
     return errors
 
 
-def staffing(duration: float, agents: int) -> list[tuple[float, str]]:
+def staffing(duration: float, agents: int, draw: random.Random) -> list[tuple[float, str]]:
     """When the crew's staffing changes (s into the run, command): a quarter of the agents
     go on a break a third of the way in, each back 0.95-1.25 x the planned third later."""
     away, planned = agents // 4, duration / 3
-    back = [(planned + planned * random.uniform(0.95, 1.25), f"back {i}") for i in range(away)]
+    back = [(planned + planned * draw.uniform(0.95, 1.25), f"back {i}") for i in range(away)]
     return [(planned, f"away {away}"), *sorted(back)]
 
 
-async def traffic(bootstrap: str, rate: float, duration: float, crew: Proc, agents: int) -> Run:
+async def traffic(bootstrap: str, rate: float, duration: float, crew: Proc, agents: int,
+                  draw: random.Random) -> Run:
     run = Run()
     producer = make_producer(bootstrap)
     await producer.start()
@@ -142,18 +144,18 @@ async def traffic(bootstrap: str, rate: float, duration: float, crew: Proc, agen
 
     reader = asyncio.create_task(read())
     numbers, started = itertools.count(), time.monotonic()
-    changes = staffing(duration, agents)
+    changes = staffing(duration, agents, draw)
     while (elapsed := time.monotonic() - started) < duration:
         while changes and changes[0][0] <= elapsed:
             crew.send(changes.pop(0)[1])
         cid = f"{prefix}{next(numbers)}"
-        tier = "premium" if random.random() < 0.2 else "basic"
+        tier = "premium" if draw.random() < 0.2 else "basic"
         data = ContactCreated(id=cid, channel="voice", intent="general", tier=tier,
                               customer=Customer(id=f"cust-{cid}", address="x"))
         key, value, headers = encode(new_event(event_type("contact.created"), data, source="bench-ewt", key=cid))
         await producer.send(topics.CONTACTS, value=value, key=key, headers=headers)
         run.order.append(cid)
-        await asyncio.sleep(random.expovariate(rate))
+        await asyncio.sleep(draw.expovariate(rate))
     for _, command in changes:
         crew.send(command)
     drain = time.monotonic() + 120  # the queue empties: every wait is known
@@ -183,13 +185,16 @@ def level(load: float, args, env: dict, redis: RedisNodes, logs: Path) -> dict:
     router = start_router(env, port, logs, Path(args.router_root))
     crew = Proc(sys.executable, "bench/e2e_agents.py", "--router", f"http://127.0.0.1:{port}",
                 "--admin-token", ADMIN, "--agents", str(args.agents), "--hold", str(args.hold),
-                "--prefix", f"ewt{uuid.uuid4().hex[:4]}", env=env, log=logs / "agents.log")
+                "--prefix", f"ewt{uuid.uuid4().hex[:4]}", "--seed", str(args.seed + int(load * 100)),
+                env=env, log=logs / "agents.log")
+    draw = random.Random(args.seed + int(load * 100))  # the same arrivals, tiers and returns per load
     rate = load * args.agents / args.hold  # a voice agent takes one call at a time
     run = with_crew(crew, router, lambda: asyncio.run(
-        traffic(env["OMNIROUTE_KAFKA_BOOTSTRAP"], rate, args.duration, crew, args.agents)))
+        traffic(env["OMNIROUTE_KAFKA_BOOTSTRAP"], rate, args.duration, crew, args.agents, draw)))
     router_err, pace_err = run.errors()
     waits = [w for w in run.waited.values() if w >= MIN_WAIT_S]
     bias = [(run.told[c][0] - run.waited[c]) / run.waited[c] for c in run.judged()]
+    floor = bound([run.place[c] for c in run.judged()]) if router_err else []
     by_place = {}
     for name, places in PLACES.items():
         r_err, p_err = run.errors(places)
@@ -201,7 +206,7 @@ def level(load: float, args, env: dict, redis: RedisNodes, logs: Path) -> dict:
             "router_median_ape": pct(router_err, 50), "router_p90_ape": pct(router_err, 90),
             "pace_median_ape": pct(pace_err, 50), "pace_p90_ape": pct(pace_err, 90),
             "unassigned": len(run.waiting), "by_place": by_place,
-            "router_bias_p50": pct(bias, 50)}
+            "router_bias_p50": pct(bias, 50), "bound_median_ape": pct(floor, 50)}
 
 
 def main() -> int:
@@ -210,6 +215,7 @@ def main() -> int:
     p.add_argument("--hold", type=float, default=3.0, help="mean handle time, s (exponential)")
     p.add_argument("--loads", default="0.85,1.0,1.15,1.3", help="offered traffic over the agents' capacity")
     p.add_argument("--duration", type=float, default=40.0, help="seconds of arrivals per load")
+    p.add_argument("--seed", type=int, default=1, help="arrivals and handle times drawn the same each run")
     p.add_argument("--open-breaks", action="store_true",
                    help="the break has no planned length, the policy is left as it is (an older router)")
     p.add_argument("--router-root", default=str(Path(__file__).resolve().parent.parent),
@@ -229,7 +235,7 @@ def main() -> int:
               f"{str(r['router_median_ape']) + ' %':>14} {str(r['router_p90_ape']) + ' %':>6}   "
               f"{str(r['pace_median_ape']) + ' %':>12} {str(r['pace_p90_ape']) + ' %':>6}"
               + (f"   ({r['unassigned']} never assigned)" if r["unassigned"] else "")
-              + f"   router bias p50 {r['router_bias_p50']} %", flush=True)
+              + f"   router bias p50 {r['router_bias_p50']} %, bound p50 {r['bound_median_ape']} %", flush=True)
         for name, b in r["by_place"].items():
             if b["judged"]:
                 print(f"{'':>5} {'place ' + name:>16} {b['judged']:>6} {'':>9}   {str(b['router'][0]) + ' %':>14} "

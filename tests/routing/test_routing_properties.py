@@ -36,6 +36,7 @@ POLICY = Policy.model_validate({
     "aging_rate": 2.0,  # a tier gap of 60 s is overtaken by 30 s of extra waiting
     "tier_neutral_intents": ["complaint"],
     "offer_timeout_s": 20, "max_missed_offers": 2, "reoffer_delay_s": 5,
+    "planned_breaks_s": {"break": 30},  # wait estimates count the agent back from when it is due
     "default_queue": "a",
     "queues": {
         "a": {"channels": ["voice", "chat", "email"], "preferred_agent_s": 0,
@@ -69,7 +70,7 @@ tick = st.tuples(st.just("tick"), st.sampled_from([1, 1_000, 3_000, 5_000, 10_00
 burst = st.tuples(st.just("burst"), st.lists(arrive, min_size=2, max_size=5))
 ops_st = st.lists(st.one_of(
     arrive, arrive, burst, burst, accept, st.just(("accept_all",)), complete, complete, tick, tick,
-    st.tuples(st.just("state"), st.integers(0, 3), st.sampled_from(["available", "available", "not_ready", "offline"])),
+    st.tuples(st.just("state"), st.integers(0, 3), st.sampled_from(["available", "available", "not_ready", "break", "offline"])),
     st.tuples(st.just("decline"), st.integers(0, 9)),
     survey, survey,
     st.tuples(st.just("leave"), st.integers(0, 20)),), min_size=10, max_size=50)
@@ -117,7 +118,8 @@ class Sim:
                 await self.check()
         elif kind == "state":
             if op[1] < len(self.agents):
-                await self.state.set_agent_state(self.agents[op[1]], op[2])
+                state, reason = ("not_ready", "break") if op[2] == "break" else (op[2], "")
+                await self.state.set_agent_state(self.agents[op[1]], state, reason)
                 await self.check()
         elif kind in ("accept", "decline"):
             offers = [o.view() for a in self.agents for o in await self.state.pending_offers(a)]
@@ -215,6 +217,24 @@ class Sim:
 
         await self.check_offer_order(agents, contacts)
         await self.check_work_conserving(agents, contacts)
+        await self.check_breaks(agents)
+
+    async def check_breaks(self, agents: dict) -> None:
+        """An agent is in the returning index of exactly its queues, steps and channels
+        while on a planned break, at when it is due back; nowhere otherwise."""
+        found: dict[tuple, float] = {}
+        async for k in self.redis.scan_iter(keys.domain_prefix() + "returning:*"):
+            q, s, ch = k.decode().removeprefix(keys.domain_prefix() + "returning:").split(":")
+            for m, due in await self.redis.zrange(k, 0, -1, withscores=True):
+                found[(m.decode(), q, int(s), ch)] = due
+        expected = {}
+        for aid, a in agents.items():
+            if a["state"] == "not_ready" and a["reason"] == "break":
+                for qual in json.loads(a["quals"]):
+                    for ch in POLICY.queues[qual["q"]].channels:
+                        if ch in json.loads(a["channels"]):
+                            expected[(aid, qual["q"], qual["s"], ch)] = float(a["due"])
+        assert found == expected, (found, expected)
 
     def held(self, c: dict) -> bool:
         """Waiting for a better agent (best_outcome), within its queue's guard."""
