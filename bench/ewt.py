@@ -24,7 +24,7 @@ put (the wait for the k-th of the departures is then Erlang(k): no estimate gets
 median error under ~60 % at place 1, ~20 % takes about 10 places).
 
     python bench/ewt.py [--agents 8] [--hold 3] [--loads 0.85,1.0,1.15] [--duration 40]
-                        [--seed 1] [--open-breaks] [--router-root DIR]
+                        [--seed 1] [--open-breaks] [--contacts FILE] [--router-root DIR]
 
 --open-breaks leaves the break unplanned (and the policy as it is): for a router from
 before planned breaks, run with --router-root on a worktree of that commit.
@@ -74,9 +74,12 @@ class Run:
         self.told: dict[str, tuple[float | None, float]] = {}  # contact -> (router, pace) estimate, s
         self.place: dict[str, int] = {}  # contact -> its place in the router's order when queued
         self.waited: dict[str, float] = {}  # contact -> wait, s
+        self.started = time.monotonic()
+        self.at: dict[str, float] = {}  # contact -> when it was queued, s into the run
 
     def queued(self, cid: str, router_estimate: float | None, router_position: int | None) -> None:
         self.waiting.append(cid)
+        self.at[cid] = round(time.monotonic() - self.started, 2)
         position = len(self.waiting)
         self.told[cid] = (router_estimate, float(estimated_wait_s(position, self.pace, DEFAULT_WAIT_S)))
         self.place[cid] = router_position or position
@@ -96,6 +99,12 @@ class Run:
         router = [abs(self.told[c][0] - self.waited[c]) / self.waited[c] for c in judged]
         pace = [abs(self.told[c][1] - self.waited[c]) / self.waited[c] for c in judged]
         return router, pace
+
+    def rows(self, load: float) -> list[dict]:
+        """Each judged contact: when it was queued, its place, what it was told, what it waited."""
+        return [{"load": load, "contact": c, "queued_s": self.at.get(c), "place": self.place[c],
+                 "router_s": self.told[c][0], "pace_s": self.told[c][1], "waited_s": self.waited[c]}
+                for c in self.judged()]
 
 
 PLACES = {"1": range(1, 2), "2-4": range(2, 5), "5-9": range(5, 10), "10+": range(10, 1 << 30)}
@@ -191,6 +200,9 @@ def level(load: float, args, env: dict, redis: RedisNodes, logs: Path) -> dict:
     rate = load * args.agents / args.hold  # a voice agent takes one call at a time
     run = with_crew(crew, router, lambda: asyncio.run(
         traffic(env["OMNIROUTE_KAFKA_BOOTSTRAP"], rate, args.duration, crew, args.agents, draw)))
+    if args.contacts:
+        with open(args.contacts, "a") as out:
+            out.writelines(json.dumps(row) + "\n" for row in run.rows(load))
     router_err, pace_err = run.errors()
     waits = [w for w in run.waited.values() if w >= MIN_WAIT_S]
     bias = [(run.told[c][0] - run.waited[c]) / run.waited[c] for c in run.judged()]
@@ -216,6 +228,7 @@ def main() -> int:
     p.add_argument("--loads", default="0.85,1.0,1.15,1.3", help="offered traffic over the agents' capacity")
     p.add_argument("--duration", type=float, default=40.0, help="seconds of arrivals per load")
     p.add_argument("--seed", type=int, default=1, help="arrivals and handle times drawn the same each run")
+    p.add_argument("--contacts", help="append each judged contact to this file (JSON lines)")
     p.add_argument("--open-breaks", action="store_true",
                    help="the break has no planned length, the policy is left as it is (an older router)")
     p.add_argument("--router-root", default=str(Path(__file__).resolve().parent.parent),

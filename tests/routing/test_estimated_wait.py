@@ -1,6 +1,6 @@
 """Estimated wait: each contact.queued says the contact's place in the real priority
 order (a premium contact enters ahead of basic ones) and the wait that place means with
-the agents staffed for it and the queue's recent handle time."""
+the agents staffed for it and the agent time a contact recently took (offer to wrap-up)."""
 
 import pytest
 
@@ -8,12 +8,14 @@ pytestmark = pytest.mark.routing
 
 
 async def busy_agents(world, n: int) -> None:
-    """`n` voice agents, each busy on a call whose handling took 60 s (the recent handle time)."""
+    """`n` voice agents, each busy on a call after one that took 60 s of their time: 10 s
+    from the offer to the accept, 45 s handled, the 5 s voice wrap-up."""
     for i in range(n):
         await world.agent(f"a{i}", {"support": 1}, channels=["voice"])
         cid = await world.contact(channel="voice")
+        world.clock.now += 10_000  # the offer holds the agent before they accept it
         await world.accept(cid)
-        world.clock.now += 60_000
+        world.clock.now += 45_000
         assert await world.state.complete_contact(cid, f"a{i}", "resolved") == "ok"
         await world.advance(5_000)  # the voice wrap-up
         busy = await world.contact(channel="voice")
@@ -28,7 +30,7 @@ async def test_the_estimate_follows_the_real_order_and_the_staffing(world):
     await busy_agents(world, 2)
     first = await world.contact(channel="voice", tier="basic")
     q = await queued(world, first)
-    assert (q["position"], q["estimated_wait_s"]) == (1, 30.0)  # 60 s of handling over 2 agents
+    assert (q["position"], q["estimated_wait_s"]) == (1, 30.0)  # 60 s of agent time over 2 agents
 
     premium = await world.contact(channel="voice", tier="premium")
     q = await queued(world, premium)
@@ -57,7 +59,7 @@ async def test_agents_on_a_break_are_not_counted_as_serving(world):
 
 
 async def test_later_arrivals_of_a_higher_tier_are_counted_as_overtaking(world):
-    await busy_agents(world, 2)  # 2 agents, 60 s handle time: 30 s per place
+    await busy_agents(world, 2)  # 2 agents, 60 s per call: 30 s per place
     for _ in range(3):  # premium callers, one a minute (a 180 s lead)
         await world.contact(channel="voice", tier="premium")
         world.clock.now += 60_000
@@ -78,7 +80,7 @@ async def on_a_planned_break(world, break_s: float) -> None:
 
 async def test_an_agent_on_a_planned_break_counts_from_when_it_is_due_to_end(world):
     await on_a_planned_break(world, 30)
-    await busy_agents(world, 2)  # 60 s handle time
+    await busy_agents(world, 2)  # 60 s per call
     assert await world.state.set_agent_state("a1", "not_ready", "break") == "ok"  # back in 30 s
     cid = await world.contact(channel="voice", tier="basic")
     # One agent works alone for 30 s (half a contact), then both: the other half of the

@@ -42,7 +42,7 @@ TEMPLATES: dict[str, str] = {
     "outcome": "outcome:{id}",  # an agent's surveys and handle time per intent and channel (expires)
     "leaders": "leaders:{q}:{intent}:{ch}",  # agents by expected outcome, best_outcome queues (expires)
     "arrivals": "arrivals:{q}:{ch}",  # arrival pace per priority lead (EWMA gap, last; expires)
-    "handle_time": "aht:{q}:{ch}",  # the queue and channel's recent handle time (EWMA, ms; expires)
+    "handle_time": "aht:{q}:{ch}",  # agent time per contact recently, offer to end (EWMA, ms; expires)
     "campaign": "campaign:{id}",  # its spec, state and counters (expires after it finishes)
     "campaign_targets": "campaign:{id}:targets",  # target id -> its address, attempts, status
     "campaign_due": "campaign:{id}:due",  # targets to try, by when (ms)

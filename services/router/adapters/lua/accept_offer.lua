@@ -26,7 +26,8 @@ if from ~= '' then
   if o.kind == 'supervisor' then redis.call('HSET', k_contact(c.id), 'escalated', '1') end
 end
 redis.call('SADD', k_agent_contacts(aid), c.id)
-redis.call('HSET', k_contact(c.id), 'state', 'assigned', 'agent', aid, 'assigned_at', NOW)
+redis.call('HSET', k_contact(c.id), 'state', 'assigned', 'agent', aid, 'assigned_at', NOW,
+  'offered_at', o.issued_at or NOW)
 redis.call('HSET', k_agent(aid), 'misses', 0)
 -- The conversation remembers its agent: a returning customer is offered to them first.
 -- So does the customer, on whatever channel they come back.

@@ -300,6 +300,8 @@ end
 -- Each queue and channel's recent handle time, kept by the completing transition: the
 -- mean of the first HANDLE_MEMORY contacts, then a moving average over about as many (a
 -- shorter memory would carry a single handle time's randomness into every estimate).
+-- For wait estimates it is the agent's time from the offer on (the offer holds their
+-- capacity), not only from the accept.
 local HANDLE_MEMORY, HANDLE_DEFAULT_MS, HANDLE_TTL_S = 50, 180000, 7 * 86400
 local function queue_handle_ms(q, ch)
   return tonumber(redis.call('HGET', k_handle_time(q, ch), 'ms') or '') or HANDLE_DEFAULT_MS
@@ -489,9 +491,10 @@ local function estimate(q, s, ch, score, lead)
   if redis.call('ZCARD', k_pool(q, s, ch)) > ahead then return ahead + 1, 0 end  -- a free agent takes it
   local serving, due = redis.call('SCARD', k_serving(q, s, ch)), due_back(q, s, ch)
   if serving == 0 and #due == 0 then return ahead + 1, nil end
-  local cost = (POLICY.channels[ch] and POLICY.channels[ch].cost) or 100
-  -- agent time one contact takes: the handle time over the contacts an agent takes at once
-  local each = queue_handle_ms(q, ch) / math.max(1, math.floor(100 / cost))
+  local cp = POLICY.channels[ch] or {}
+  -- agent time one contact takes: its handle time and wrap-up, over the contacts an agent
+  -- takes at once
+  local each = (queue_handle_ms(q, ch) + (cp.wrapup_ms or 0)) / math.max(1, math.floor(100 / (cp.cost or 100)))
   local overtakers = {}  -- {arrivals per ms, how long after it they still overtake}
   local flat = redis.call('HGETALL', k_arrivals(q, ch))
   for i = 1, #flat, 2 do

@@ -11,7 +11,7 @@ redis.call('HSET', k_contact(cid), 'state', 'completed', 'completed_at', NOW, 'd
 retire_contact(cid)
 redis.call('SREM', k_agent_contacts(aid), cid)
 local handle_ms = NOW - tonumber(c.assigned_at)
-note_handle_time(c.queue, c.channel, handle_ms)
+note_handle_time(c.queue, c.channel, NOW - (tonumber(c.offered_at) or tonumber(c.assigned_at)))
 learn(aid, c, nil, handle_ms)
 campaign_outcome(c, 'completed')
 emit('contact.completed', cid, {contact_id = cid, agent_id = aid, queue = c.queue,
