@@ -21,7 +21,9 @@ absolute percentage error |estimate - wait| / wait; then the same by the contact
 all of a load's judged contacts at their places): the error
 of the best possible point estimate if handle times are exponential and staffing stays
 put (the wait for the k-th of the departures is then Erlang(k): no estimate gets its
-median error under ~60 % at place 1, ~20 % takes about 10 places).
+median error under ~60 % at place 1, ~20 % takes about 10 places). Last, the floor of
+this traffic (bench/ewt_floor.py): the router's estimate given the true handle time and
+arrival pace, on simulated histories of the same traffic (tiers and breaks included).
 
     python bench/ewt.py [--agents 8] [--hold 3] [--loads 0.85,1.0,1.15] [--duration 40]
                         [--seed 1] [--open-breaks] [--contacts FILE] [--router-root DIR]
@@ -52,6 +54,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.e2e import ADMIN, Proc, RedisNodes, free_port, start_router, with_crew  # noqa: E402
 from bench.e2e_traffic import tail  # noqa: E402
+from bench.ewt_floor import floor as traffic_floor  # noqa: E402
 from services.chat_gateway.domain.chat import Pace, estimated_wait_s  # noqa: E402
 from shared import topics  # noqa: E402
 from shared.cloudevents import decode, encode, new_event  # noqa: E402
@@ -76,9 +79,11 @@ class Run:
         self.waited: dict[str, float] = {}  # contact -> wait, s
         self.started = time.monotonic()
         self.at: dict[str, float] = {}  # contact -> when it was queued, s into the run
+        self.tier: dict[str, str] = {}
 
-    def queued(self, cid: str, router_estimate: float | None, router_position: int | None) -> None:
+    def queued(self, cid: str, tier: str, router_estimate: float | None, router_position: int | None) -> None:
         self.waiting.append(cid)
+        self.tier[cid] = tier
         self.at[cid] = round(time.monotonic() - self.started, 2)
         position = len(self.waiting)
         self.told[cid] = (router_estimate, float(estimated_wait_s(position, self.pace, DEFAULT_WAIT_S)))
@@ -102,7 +107,7 @@ class Run:
 
     def rows(self, load: float) -> list[dict]:
         """Each judged contact: when it was queued, its place, what it was told, what it waited."""
-        return [{"load": load, "contact": c, "queued_s": self.at.get(c), "place": self.place[c],
+        return [{"load": load, "contact": c, "queued_s": self.at.get(c), "tier": self.tier.get(c), "place": self.place[c],
                  "router_s": self.told[c][0], "pace_s": self.told[c][1], "waited_s": self.waited[c]}
                 for c in self.judged()]
 
@@ -147,7 +152,7 @@ async def traffic(bootstrap: str, rate: float, duration: float, crew: Proc, agen
                         continue
                     event = decode(r.key, r.value, r.headers)
                     if event.type == event_type("contact.queued"):
-                        run.queued(event.data.contact_id, event.data.estimated_wait_s, event.data.position)
+                        run.queued(event.data.contact_id, event.data.tier, event.data.estimated_wait_s, event.data.position)
                     elif event.type == event_type("contact.assigned"):
                         run.assigned(event.data.contact_id, event.data.wait_ms)
 
@@ -218,7 +223,8 @@ def level(load: float, args, env: dict, redis: RedisNodes, logs: Path) -> dict:
             "router_median_ape": pct(router_err, 50), "router_p90_ape": pct(router_err, 90),
             "pace_median_ape": pct(pace_err, 50), "pace_p90_ape": pct(pace_err, 90),
             "unassigned": len(run.waiting), "by_place": by_place,
-            "router_bias_p50": pct(bias, 50), "bound_median_ape": pct(floor, 50)}
+            "router_bias_p50": pct(bias, 50), "bound_median_ape": pct(floor, 50),
+            "floor_median_ape": traffic_floor(load, args.agents, args.hold, args.duration, 30)}
 
 
 def main() -> int:
@@ -254,6 +260,9 @@ def main() -> int:
                 print(f"{'':>5} {'place ' + name:>16} {b['judged']:>6} {'':>9}   {str(b['router'][0]) + ' %':>14} "
                       f"{str(b['router'][1]) + ' %':>6}   {str(b['pace'][0]) + ' %':>12} {str(b['pace'][1]) + ' %':>6}"
                       f"   bound {b['bound'][0]} % / {b['bound'][1]} %", flush=True)
+        mid, low, high = r["floor_median_ape"]
+        print(f"{'':>5} {'floor':>16}   the same estimate knowing the true handle time and pace, on 30 "
+              f"simulated histories of this traffic (bench/ewt_floor.py): p50 {mid} % (from {low} % to {high} %)")
         print("  " + json.dumps(r), flush=True)
     return 0
 
