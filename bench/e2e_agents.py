@@ -12,7 +12,8 @@ that intent's handle time, and the customer answers the survey (the router's sur
 page, a link signed with OMNIROUTE_SURVEY_SECRET) with a score drawn around that CSAT.
 
 Reads commands on stdin (`free`: every agent becomes available; `away N`: the first N
-go not_ready on a break; `back I`: the I-th (from 0) becomes available; `stop`: print the totals as one JSON line and exit) and prints `ready` once every agent is signed in.
+go not_ready on a break; `back I`: the I-th (from 0) becomes available; `stop`: print
+the totals as one JSON line and exit) and prints `ready` once every agent is signed in.
 
     python bench/e2e_agents.py --router http://127.0.0.1:8080[,http://...] --agents 200 --hold 5 [--domains a,b]
 """

@@ -480,8 +480,9 @@ end
 -- the contacts ahead of it in the real priority order (every step's waiting set of its
 -- queue and channel, by score) and those expected to arrive with a greater lead and
 -- overtake it while it waits, served by the agents working for its step (not those on a
--- break, until their planned break ends), each contact taking the queue's recent handle
--- time. 0 when a free agent takes it at once. A few reads, none growing with the queue.
+-- break, until their planned break ends), each contact taking the agent time one of the
+-- queue recently took (offer to end, and wrap-up). 0 when a free agent takes it at once.
+-- A few reads, none growing with the queue.
 local function estimate(q, s, ch, score, lead)
   lead = lead or 0
   local ahead = 0
