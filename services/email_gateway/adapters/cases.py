@@ -72,25 +72,20 @@ class CaseStore:
         return _dict(raw) if raw else None
 
     async def set_contact_state(self, contact_id: str, state: str, agent: str | None = None,
-                                sequence: str | None = None) -> tuple[str | None, bool]:
-        """Record a routing transition unless a newer one was recorded (`sequence`): the
-        case id (None for non-email contacts) and whether it was applied."""
+                                sequence: str | None = None, noted: dict | None = None) -> tuple[str | None, bool]:
+        """Record a routing transition unless a newer one was recorded (`sequence`), with
+        what it `noted` (contact.queued: the place and estimated wait) in the same write:
+        the case id (None for non-email contacts) and whether it was applied."""
         key = f"em:{{mail}}:contact:{contact_id}"
         case_id = _s(await self.redis.hget(key, "case"))
         if not case_id:
             return None, False
-        fields = {"state": state, **({"agent": agent} if agent else {})}
+        fields = {"state": state, **({"agent": agent} if agent else {}), **(noted or {})}
         if await update_if_newer(self.redis, key, sequence, fields) != APPLIED:
             return case_id, False
         if agent:
             await self.update_case(case_id, last_agent=agent)
         return case_id, True
-
-    async def note_estimate(self, contact_id: str, position: int | None, wait_s: float | None) -> None:
-        """The router's place and estimated wait for one of our contacts (contact.queued)."""
-        key = f"em:{{mail}}:contact:{contact_id}"
-        if wait_s is not None and await self.redis.exists(key):
-            await self.redis.hset(key, mapping={"position": position or 1, "estimated_wait_s": wait_s})
 
     async def open_contact(self, case_id: str) -> str | None:
         """The case's current contact when it is still being handled."""

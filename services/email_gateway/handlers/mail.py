@@ -291,13 +291,19 @@ CLOSED = {"completed", "abandoned", "overflowed"}
 RECORDED_POLLS = 50  # 0.1 s apart
 
 
+def _estimate(env: Envelope) -> dict:
+    """contact.queued's place and estimated wait, for the acknowledgement (written with the
+    state, which it looks for too)."""
+    if env.type != event_type("contact.queued") or env.data.estimated_wait_s is None:
+        return {}
+    return {"position": env.data.position or 1, "estimated_wait_s": env.data.estimated_wait_s}
+
+
 async def routing_event(env: Envelope, deps: EmailDeps) -> str:
     state = ROUTING_STATES[env.type]
     contact_id = env.data.contact_id
-    if env.type == event_type("contact.queued"):  # before its state: the acknowledgement looks for both
-        await deps.cases.note_estimate(contact_id, env.data.position, env.data.estimated_wait_s)
     agent = getattr(env.data, "agent_id", None) if state == "assigned" else None
-    case_id, applied = await deps.cases.set_contact_state(contact_id, state, agent, env.sequence)
+    case_id, applied = await deps.cases.set_contact_state(contact_id, state, agent, env.sequence, _estimate(env))
     if case_id is None:
         return "not_email"
     if not applied:

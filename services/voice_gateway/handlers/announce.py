@@ -22,7 +22,7 @@ SETTLE_S = 2.0  # the queued event may overtake the gateway's own step into the 
 def contact_queued(event: Envelope, deps: VoiceDeps) -> None:
     q: ContactQueued = event.data
     live = deps.by_contact.get(q.contact_id)
-    if live is None or deps.prompts is None or not deps.settings.voice_announce_wait:
+    if live is None or deps.prompts is None:
         return  # not our call (or a callback), or announcements are off
     if live.announcer:
         live.announcer.cancel()  # queued again (a transfer): the new place counts
